@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class GovernanceConfig(AppConfig):
+    name = "governance"
+    verbose_name = _("Organisation")
+
+    def ready(self):
+        from governance import checks  # noqa: F401  (registers the system checks)
+        from governance.roles import sync_roles_after_migrate
+
+        post_migrate.connect(sync_roles_after_migrate, dispatch_uid="governance.sync_roles")
