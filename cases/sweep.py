@@ -1,0 +1,232 @@
+"""The SLA sweep (domain.md §6): yellow at 80 % of a stage's time, red and escalated (督办) on breach.
+
+Race-safe in the healthchecks way. Each open status has a partial index on its
+running stage's deadline column (`case_<status>_due`); the sweep reads through
+it in bounded batches ordered by the deadline, then claims each row with a
+conditional UPDATE that repeats what it read (status, deadline, level). A row
+that a transition or another sweep changed in between matches nothing and is
+left alone, so concurrent sweeps are safe without any lock. "Escalated once
+per breach" is the database's word: Escalation is unique on (case, stage, due),
+and a second insert fails inside a savepoint. A restarted stage has a new due,
+hence a new breach that may escalate again.
+
+Yellow is measured in natural time on the stored columns: the share of
+stage_started_at → due that has elapsed. Nothing stored says when a row turns
+yellow, so the not-yet-due read (misleveled) walks its status's whole index
+range from now on; it returns only rows to change, but at 1,000,000 open
+cases it reads all of them (about 2.7 s on PostGIS, bench/bench_sla_sweep.py).
+A stored "yellow from" column with the same partial indexes would make it a
+range read like the overdue one.
+
+The Redis lock (sweep_lock) only keeps periodic runs from piling up on each
+other; correctness never depends on it.
+"""
+
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.utils import timezone
+
+from cases import notifications
+from cases.models import OPEN_STATUSES, STAGE_OF_STATUS, Case, Escalation, SlaLevel
+
+YELLOW_SHARE = Fraction(4, 5)
+LOCK_NAME = "cases:sla-sweep"
+
+
+@dataclass
+class SweepResult:
+    scanned: int = 0  # candidate rows read
+    yellow: int = 0  # turned yellow
+    red: int = 0  # turned red (claimed for a breach)
+    green: int = 0  # back to green: the stage restarted or its deadline moved
+    escalated: int = 0
+    notifications: int = 0
+    requeued: int = 0  # undelivered notifications sent to the delivery task again
+    escalated_cases: list[str] = field(default_factory=list)
+
+
+def sla_sweep(
+    *, now=None, batch_size: int = 1000, max_batches: int | None = None, heartbeat: Callable[[], object] | None = None
+) -> SweepResult:
+    """One pass over every open status. `max_batches` bounds each status's overdue and
+    not-yet-due reads separately, so a backlog in one cannot starve the others;
+    `heartbeat` runs before each batch (the periodic task extends its lock there)."""
+    now = now or timezone.now()
+    result = SweepResult()
+    recipients = notifications.EscalationRecipients.load()
+    for status in OPEN_STATUSES:
+        for rows in _batches(overdue(status, now), _due(status), batch_size, max_batches, heartbeat):
+            result.scanned += len(rows)
+            _breach_batch(status, rows, recipients, result)
+    for status in OPEN_STATUSES:
+        for rows in _batches(misleveled(status, now), _due(status), batch_size, max_batches, heartbeat):
+            result.scanned += len(rows)
+            _relevel_batch(status, rows, result)
+    result.requeued = notifications.notifications_requeue(now=now, limit=batch_size)
+    return result
+
+
+# --- the reads: each one a range of a status's partial index ------------------------
+
+
+def overdue(status: str, now) -> QuerySet:
+    """Past their deadline and not yet escalated for it. A red row whose breach has no
+    escalation is one whose stage restarted (a new due) while it was red: transitions
+    keep the stored level, and no sweep may have run between the restart and the new breach."""
+    due = _due(status)
+    escalated = Escalation.objects.filter(case=OuterRef("pk"), stage=STAGE_OF_STATUS[status], due=OuterRef(due))
+    return (
+        Case.objects.filter(status=status, suspended_at__isnull=True, **{f"{due}__lt": now})
+        .filter(~Q(sla_level=SlaLevel.RED) | ~Exists(escalated))
+        .values("pk", "number", "department_id", "sla_level", due=F(due))
+    )
+
+
+def misleveled(status: str, now) -> QuerySet:
+    """Not yet due, with a stored level that is no longer right: turning yellow, or
+    yellow/red left over from before a restart or an extension."""
+    due = _due(status)
+    moment = Value(now, output_field=models.DateTimeField())
+    # elapsed ≥ share × (elapsed + remaining) ⟺ elapsed × (1 − share) ≥ remaining × share,
+    # in integers so that SQLite's duration arithmetic stays exact.
+    share = YELLOW_SHARE
+    target = models.Case(
+        models.When(elapsed__gte=F("remaining"), then=Value(SlaLevel.YELLOW)),
+        default=Value(SlaLevel.GREEN),
+        output_field=models.CharField(),
+    )
+    return (
+        Case.objects.filter(status=status, suspended_at__isnull=True, **{f"{due}__gte": now})
+        .alias(
+            elapsed=_duration((moment - F("stage_started_at")) * (share.denominator - share.numerator)),
+            remaining=_duration((F(due) - moment) * share.numerator),
+        )
+        .annotate(target=target)
+        .exclude(sla_level=F("target"))
+        .values("pk", "sla_level", "target", due=F(due))
+    )
+
+
+def _duration(expression):
+    return models.ExpressionWrapper(expression, output_field=models.DurationField())
+
+
+def _due(status: str) -> str:
+    return f"{STAGE_OF_STATUS[status]}_due"
+
+
+def _batches(query: QuerySet, due: str, size: int, max_batches: int | None, heartbeat) -> Iterator[list[dict]]:
+    """Keyset pages in (due, pk) order: a row whose claim failed is never read twice in a pass,
+    and `due >= last` keeps every page a range scan of the index."""
+    last = None
+    for _ in range(max_batches) if max_batches else itertools.count():
+        if heartbeat:
+            heartbeat()
+        page = query
+        if last is not None:
+            page = query.filter(Q(**{f"{due}__gt": last[0]}) | Q(pk__gt=last[1]), **{f"{due}__gte": last[0]})
+        rows = list(page.order_by(due, "pk")[:size])
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last = (rows[-1]["due"], rows[-1]["pk"])
+
+
+# --- the writes: claim, then act on what was claimed ------------------------------------
+
+
+def _claim(status: str, row: dict, level: str) -> bool:
+    """healthchecks' conditional update: only if the row is still what this sweep read."""
+    claimed = Case.objects.filter(
+        pk=row["pk"], status=status, suspended_at__isnull=True, sla_level=row["sla_level"], **{_due(status): row["due"]}
+    ).update(sla_level=level)
+    return claimed == 1
+
+
+def _breach_batch(status: str, rows: list[dict], recipients, result: SweepResult) -> None:
+    """Claim, escalate, write the outbox: one transaction per batch, delivery queued on its commit."""
+    with transaction.atomic():
+        claimed = {row["pk"]: row for row in rows if _claim(status, row, SlaLevel.RED)}
+        result.red += len(claimed)
+        escalations = _escalate(STAGE_OF_STATUS[status], claimed.values())
+        result.escalated += len(escalations)
+        notices = []
+        for escalation in escalations:
+            row = claimed[escalation.case_id]
+            result.escalated_cases.append(row["number"] or f"#{row['pk']}")
+            notices += notifications.escalation_notices(
+                escalation=escalation, number=row["number"], department_id=row["department_id"], recipients=recipients
+            )
+        ids = notifications.notifications_write(notices)
+        result.notifications += len(ids)
+        notifications.queue_delivery(ids)
+
+
+def _escalate(stage: str, claimed) -> list[Escalation]:
+    """The batch's escalations in one INSERT; the unique key still decides. A conflict (another sweep
+    escalated one of these breaches: both claimed a row that was already red) fails the insert in its
+    savepoint, and then each row is tried alone, in a savepoint of its own."""
+    new = [Escalation(case_id=row["pk"], stage=stage, due=row["due"]) for row in claimed]
+    if not new:
+        return []
+    try:
+        with transaction.atomic():
+            return Escalation.objects.bulk_create(new)
+    except IntegrityError:
+        return [escalation for escalation in new if _insert_once(escalation)]
+
+
+def _insert_once(escalation: Escalation) -> bool:
+    try:
+        with transaction.atomic():
+            escalation.save(force_insert=True)
+    except IntegrityError:
+        return False  # this breach is already escalated
+    return True
+
+
+def _relevel_batch(status: str, rows: list[dict], result: SweepResult) -> None:
+    with transaction.atomic():
+        for row in rows:
+            if not _claim(status, row, row["target"]):
+                continue
+            if row["target"] == SlaLevel.YELLOW:
+                result.yellow += 1
+            else:
+                result.green += 1
+
+
+# --- the lock around periodic runs ---------------------------------------------------------
+
+
+def lock_timeout() -> int:
+    """Longer than a task may live (the hard time limit is past the soft one): a worker killed
+    mid-sweep leaves a lock that expires by itself, and a live one never outlasts it."""
+    return settings.CELERY_TASK_TIME_LIMIT + 60
+
+
+@contextmanager
+def sweep_lock(*, wait: bool = False) -> Iterator[redis.lock.Lock | None]:
+    """The held lock, or None when another sweep holds it (and `wait` is false).
+    Whoever holds it calls lock.reacquire() now and then to keep it for a long pass."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    lock = client.lock(LOCK_NAME, timeout=lock_timeout(), blocking_timeout=lock_timeout() if wait else None)
+    if not lock.acquire(blocking=wait):
+        yield None
+        return
+    try:
+        yield lock
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockNotOwnedError:
+            pass  # it expired under us; whoever holds it now keeps it
