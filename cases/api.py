@@ -6,6 +6,8 @@ not the caller's to take 403, bad input 400, a step the case's state does not
 allow 409. Coordinates are WGS84 lng/lat in and out.
 """
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -17,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import photos, selectors, services
-from cases.models import Case, CaseEvent, CasePhoto, Category, Severity
+from cases.models import UNIT_CHOICES, Case, CaseEvent, CasePhoto, CaseRequest, Category, Severity
 from cases.services import CaseTransitionError
 from governance.api import HasRole
 from governance.models import Department
@@ -147,8 +149,19 @@ class CaseOutput(CaseSummaryOutput):
         def get_taken_where(self, photo):
             return lnglat(photo.taken_where)
 
+    class RequestSerializer(serializers.ModelSerializer):
+        requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+        decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+        class Meta:
+            model = CaseRequest
+            ref_name = "CaseRequest"
+            fields = ["id", "kind", "decision", "reason", "amount", "unit", "requested_by", "created_at",
+                      "decided_by", "decided_at", "decision_note"]  # fmt: skip
+
     reporter = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     citizen = serializers.SerializerMethodField()
+    requests = RequestSerializer(many=True, read_only=True, help_text="Returns, extensions, suspensions.")
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     events = EventSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
@@ -158,7 +171,9 @@ class CaseOutput(CaseSummaryOutput):
         fields = [
             *CaseSummaryOutput.Meta.fields, "reporter", "citizen", "grid_version", "registration_due",
             "dispatch_due", "handling_due", "verification_due", "callback_due", "suspended_at", "extension_count",
-            "merged_into", "external_system", "external_id", "events", "photos",
+            "merged_into", "external_system", "external_id", "dispatched_at", "response_due", "accepted_at",
+            "handled_at", "rework_count", "verified_at", "callback_at", "callback_solved", "callback_satisfied",
+            "events", "photos", "requests",
         ]  # fmt: skip
 
     @extend_schema_field(CitizenSerializer(allow_null=True))
@@ -195,9 +210,8 @@ class CategoryInput(serializers.Serializer):
 
 
 def department_field(**kw):
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=Department.objects.filter(is_active=True), help_text="2 letters, e.g. CG.", **kw
-    )
+    kw.setdefault("help_text", "2 letters, e.g. CG.")
+    return serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.filter(is_active=True), **kw)
 
 
 # --- Endpoints ---------------------------------------------------------------------
@@ -279,7 +293,7 @@ class TransitionApi(CaseApi, APIView):
     def transition(self, request, pk):
         case = visible_case(request, pk)
         refuse_unless(selectors.can_act(request.user, case, self.action))
-        params = self.InputSerializer(data=request.data)
+        params = self.InputSerializer(data=request.data, context={"case": case, "request": request})
         params.is_valid(raise_exception=True)
         try:
             self.service(case=case, actor=request.user, **params.validated_data)
@@ -364,8 +378,123 @@ class CaseCloseApi(TransitionApi):
             ref_name = "CaseCloseInput"
 
 
+class CaseAcceptApi(TransitionApi):
+    """签收: the department acknowledges the case dispatched to it."""
+
+    action, service = "accept", staticmethod(services.case_accept)
+
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "CaseAcceptInput"
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Kept in the case's history.")
+
+    class Meta:
+        ref_name = "CaseReasonInput"
+
+
+class CaseRequestReturnApi(TransitionApi):
+    """退单: the department disputes the assignment (within the return window); the command centre decides."""
+
+    action, service, InputSerializer = "request_return", staticmethod(services.case_request_return), ReasonInput
+
+
+class CaseRequestSuspensionApi(TransitionApi):
+    """缓办: the department asks to stop the clock; the command centre decides."""
+
+    action, service, InputSerializer = "request_suspension", staticmethod(services.case_request_suspension), ReasonInput
+
+
+class CaseRequestExtensionApi(TransitionApi):
+    """延期: the department asks for more time to handle the case; the command centre decides."""
+
+    action, service = "request_extension", staticmethod(services.case_request_extension)
+
+    class InputSerializer(ReasonInput):
+        amount = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+        unit = serializers.ChoiceField(choices=UNIT_CHOICES)
+
+        class Meta:
+            ref_name = "CaseRequestExtensionInput"
+
+
+def _decide(*, case: Case, actor, request: CaseRequest, **decision):
+    return services.case_decide_request(request=request, actor=actor, **decision)
+
+
+class CaseDecideApi(TransitionApi):
+    """The command centre approves or refuses (with a note) a pending request of this case."""
+
+    action, service = "decide_request", staticmethod(_decide)
+
+    class InputSerializer(serializers.Serializer):
+        request = serializers.IntegerField(help_text="The request's id, from the case's requests.")
+        approve = serializers.BooleanField()
+        note = serializers.CharField(required=False, allow_blank=True, help_text="Required when refusing.")
+        department = department_field(required=False, help_text="An approved return: re-dispatch here at once.")
+
+        class Meta:
+            ref_name = "CaseDecideInput"
+
+        def validate_request(self, pk):
+            request = CaseRequest.objects.filter(pk=pk, case_id=self.context["case"].pk).first()
+            if request is None:
+                raise serializers.ValidationError(_("This case has no such request."))
+            return request
+
+
+class CaseResumeApi(TransitionApi):
+    """缓办 ends: the clock runs again, the paused working time credited."""
+
+    action, service = "resume", staticmethod(services.case_resume)
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CaseResumeInput"
+
+
+class CaseMergeApi(TransitionApi):
+    """并单: this case reports the same problem as another open case; it closes and points there."""
+
+    action, service = "merge", staticmethod(services.case_merge)
+
+    class InputSerializer(ReasonInput):
+        into = serializers.SlugRelatedField(slug_field="number", queryset=Case.objects.all(),
+                                            help_text="The number of the case to merge into.")  # fmt: skip
+
+        class Meta:
+            ref_name = "CaseMergeInput"
+
+
+class CaseReopenApi(TransitionApi):
+    """A closed case comes back to its department with a fresh handling clock."""
+
+    action, service, InputSerializer = "reopen", staticmethod(services.case_reopen), ReasonInput
+
+
+class CaseCallbackApi(TransitionApi):
+    """回访: the citizen's answer; solved closes the case, not solved sends it back; not reached is recorded."""
+
+    action, service = "callback", staticmethod(services.case_callback)
+
+    class InputSerializer(serializers.Serializer):
+        reached = serializers.BooleanField()
+        solved = serializers.BooleanField(required=False, allow_null=True, default=None)
+        satisfied = serializers.BooleanField(required=False, allow_null=True, default=None)
+        note = serializers.CharField(required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "CaseCallbackInput"
+
+
 TRANSITIONS: list[type[TransitionApi]] = [
-    CaseRegisterApi, CaseRejectApi, CaseDispatchApi, CaseHandleApi, CaseVerifyApi, CaseCloseApi,
+    CaseRegisterApi, CaseRejectApi, CaseDispatchApi, CaseAcceptApi, CaseHandleApi, CaseVerifyApi, CaseCloseApi,
+    CaseRequestReturnApi, CaseRequestExtensionApi, CaseRequestSuspensionApi, CaseDecideApi, CaseResumeApi,
+    CaseMergeApi, CaseReopenApi, CaseCallbackApi,
 ]  # fmt: skip
 
 

@@ -189,6 +189,21 @@ class Case(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases",
         verbose_name=_("merged into"),
     )  # fmt: skip
+    # What the measures (domain §7) count, kept by the lifecycle services so that a
+    # KPI over a million cases is one GROUP BY, not a walk through the event log.
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    response_due = models.DateTimeField(_("acceptance due"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("sent back for rework"), default=0)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("verified by"),
+    )  # fmt: skip
+    callback_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    callback_solved = models.BooleanField(_("solved (callback)"), null=True, blank=True)
+    callback_satisfied = models.BooleanField(_("satisfied (callback)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case")
@@ -202,7 +217,13 @@ class Case(models.Model):
             # The SLA sweep reads the running stage's deadline of open cases only.
             models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s), name=f"case_{s}_due")
             for s in OPEN_STATUSES
-        ] + [models.Index(fields=["department", "status"]), models.Index(fields=["cell", "status"])]
+        ] + [
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["cell", "status"]),
+            # The measures' periods: cases due, dispatched, handled in a month.
+            models.Index(fields=["handling_due"], name="case_handling_due_all"),
+            models.Index(fields=["dispatched_at"], name="case_dispatched_at"),
+        ]
 
     def __str__(self):
         return self.number or f"#{self.pk}"

@@ -10,7 +10,18 @@ version would have to keep in step.
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 
-from cases.models import OPEN_STATUSES, Case, CaseEvent, CasePhoto, Category, Channel, Severity, SlaLevel, Status
+from cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    CaseRequest,
+    Category,
+    Channel,
+    Severity,
+    SlaLevel,
+    Status,
+)
 from governance.models import DEPARTMENT_ROLES, FIELD_ROLES, Role
 from governance.selectors import profile_of, role_of
 from grids.models import CellAssignment
@@ -34,6 +45,12 @@ ACTORS: dict[str, frozenset[Role]] = {
     "request_extension": frozenset(DEPARTMENT_ROLES),
     "request_suspension": frozenset(DEPARTMENT_ROLES),
     "verify": frozenset({*FIELD_ROLES, Role.DISPATCHER}),
+    "accept": frozenset(DEPARTMENT_ROLES),
+    # The suspension ends when the reason is gone: the department says so, or the command centre.
+    "resume": frozenset({*DEPARTMENT_ROLES, Role.DISPATCHER}),
+    "merge": frozenset({Role.DISPATCHER}),
+    "reopen": frozenset({Role.DISPATCHER, Role.HOTLINE_AGENT}),
+    "callback": frozenset({Role.HOTLINE_AGENT, Role.DISPATCHER}),
 }
 REPORT_CHANNEL = {Role.GRID_WORKER: Channel.GRID_WORKER, Role.GRID_LEADER: Channel.GRID_WORKER,
                   Role.HOTLINE_AGENT: Channel.HOTLINE}  # fmt: skip
@@ -70,6 +87,8 @@ def can_act(user, case: Case, action: str) -> bool:
         return case.department_id is not None and case.department_id == profile_of(user).department_id
     if role in FIELD_ROLES:
         return case.cell_id is not None and _assigned_cells(user).filter(cell_id=case.cell_id).exists()
+    if role == Role.HOTLINE_AGENT:
+        return case.channel == Channel.HOTLINE  # the 12345 line calls back its own callers
     return True
 
 
@@ -86,7 +105,11 @@ def can_work_on(user, case: Case) -> bool:
     """The reporter and whoever may take any step: they add photos and see the caller's contact."""
     if role_of(user) in (None, Role.LEADER):
         return False
-    return case.reporter_id == user.pk or any(can_act(user, case, action) for action in ACTORS)
+    return case.reporter_id == user.pk or any(can_act(user, case, action) for action in ACTORS if action not in _TALK)
+
+
+# Steps taken on the phone, not on the case's ground: they do not make one its worker.
+_TALK = {"callback", "reopen"}
 
 
 def can_see_contact(user, case: Case) -> bool:
@@ -136,4 +159,5 @@ def _with_history(queryset: QuerySet[Case]) -> QuerySet[Case]:
     return queryset.select_related("category", "department", "cell", "reporter", "merged_into").prefetch_related(
         Prefetch("events", CaseEvent.objects.select_related("actor").order_by("created_at", "pk")),
         Prefetch("photos", CasePhoto.objects.select_related("uploaded_by").order_by("created_at", "pk")),
+        Prefetch("requests", CaseRequest.objects.select_related("requested_by", "decided_by").order_by("-pk")),
     )

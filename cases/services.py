@@ -100,7 +100,7 @@ def case_register(
 ) -> Case:
     """立案: the report is a real case of this category, severity and department."""
 
-    def change(locked: Case) -> dict:
+    def change(locked: Case, now: datetime.datetime) -> dict:
         locked.category = category
         locked.severity = Severity(severity or category.default_severity)
         locked.department = department or category.default_department
@@ -120,10 +120,14 @@ def case_reject(*, case: Case, actor, reason: str) -> Case:
 def case_dispatch(*, case: Case, actor, department: Department | None = None) -> Case:
     """派遣: the department takes the case; the handling clock starts."""
 
-    def change(locked: Case) -> dict:
+    def change(locked: Case, now: datetime.datetime) -> dict:
         locked.department = department or locked.department
         if locked.department is None:
             raise ValidationError({"department": _("Choose the department to dispatch to.")})
+        amount, unit = return_window()
+        locked.dispatched_at, locked.accepted_at = now, None
+        # 响应: the department should accept (签收) while it could still return the case.
+        locked.response_due = get_calendar().add(now, amount, unit)
         return {"department": locked.department.code}
 
     return _transition(case, actor=actor, action="dispatch", sources={Status.REGISTERED}, target=Status.DISPATCHED,
@@ -132,8 +136,13 @@ def case_dispatch(*, case: Case, actor, department: Department | None = None) ->
 
 def case_handle(*, case: Case, actor, note: str = "") -> Case:
     """处置: the department reports the problem solved; verification on site is next."""
+
+    def change(locked: Case, now: datetime.datetime) -> dict:
+        locked.handled_at = now
+        return {}
+
     return _transition(case, actor=actor, action="handle", sources={Status.DISPATCHED}, target=Status.HANDLED,
-                       reason=note)  # fmt: skip
+                       reason=note, change=change)  # fmt: skip
 
 
 def case_accept(*, case: Case, actor, note: str = "") -> Case:
@@ -143,6 +152,8 @@ def case_accept(*, case: Case, actor, note: str = "") -> Case:
         assigned = locked.events.filter(action__in=["dispatch", "rework", "reopen"]).latest("pk")
         if locked.events.filter(action="accept", pk__gt=assigned.pk).exists():
             raise CaseTransitionError(_("Case %(number)s was already accepted.") % {"number": locked.number})
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at", "updated_at"])
         _log(locked, "accept", Status.DISPATCHED, Status.DISPATCHED, actor, note, {})
     case.refresh_from_db()
     return case
@@ -150,18 +161,69 @@ def case_accept(*, case: Case, actor, note: str = "") -> Case:
 
 def case_verify(*, case: Case, actor, passed: bool, reason: str = "") -> Case:
     """核查: on site, the problem is gone (verified) or not (返工: back to the department)."""
+
+    def change(locked: Case, now: datetime.datetime) -> dict:
+        locked.verified_at, locked.verified_by = now, actor
+        if not passed:
+            locked.rework_count += 1
+        return {}
+
     if passed:
         return _transition(case, actor=actor, action="verify", sources={Status.HANDLED}, target=Status.VERIFIED,
-                           reason=reason)  # fmt: skip
+                           reason=reason, change=change)  # fmt: skip
     _require_reason(reason)
     return _transition(case, actor=actor, action="rework", sources={Status.HANDLED}, target=Status.DISPATCHED,
-                       reason=reason)  # fmt: skip
+                       reason=reason, change=change)  # fmt: skip
 
 
 def case_close(*, case: Case, actor, reason: str = "") -> Case:
-    """结案."""
+    """结案. A hotline case closes through its callback (回访); closing it without one needs a reason."""
+
+    def change(locked: Case, now: datetime.datetime) -> dict:
+        if locked.channel == Channel.HOTLINE and locked.callback_at is None and not reason.strip():
+            raise ValidationError(
+                {"reason": _("A 12345 case closes after its callback; say why it closes without one.")}
+            )
+        return {}
+
     return _transition(case, actor=actor, action="close", sources={Status.VERIFIED}, target=Status.CLOSED,
-                       reason=reason)  # fmt: skip
+                       reason=reason, change=change)  # fmt: skip
+
+
+def case_callback(
+    *, case: Case, actor, reached: bool, solved: bool | None = None, satisfied: bool | None = None, note: str = ""
+) -> Case:
+    """回访: the citizen is asked whether the problem was solved and whether they are satisfied.
+
+    Not reached: the attempt is recorded and the callback clock keeps running.
+    Solved: the case closes. Not solved: back to the department, a fresh handling clock.
+    """
+    if not reached:
+        _require_reason(note)
+        with transaction.atomic():
+            locked = _lock(case, sources={Status.VERIFIED}, action="callback")
+            _log(locked, "callback_attempt", locked.status, locked.status, actor, note.strip(), {"reached": False})
+        case.refresh_from_db()
+        return case
+    errors = {}
+    if solved is None:
+        errors["solved"] = _("Record whether the citizen says the problem is solved.")
+    if satisfied is None:
+        errors["satisfied"] = _("Record whether the citizen is satisfied.")
+    if errors:
+        raise ValidationError(errors)
+    if not solved:
+        _require_reason(note)
+
+    def change(locked: Case, now: datetime.datetime) -> dict:
+        locked.callback_at, locked.callback_solved, locked.callback_satisfied = now, solved, satisfied
+        if not solved and locked.department is None:
+            raise ValidationError({"department": _("The case has no department to go back to.")})
+        return {"reached": True, "solved": solved, "satisfied": satisfied}
+
+    return _transition(case, actor=actor, action="callback", sources={Status.VERIFIED},
+                       target=Status.CLOSED if solved else Status.DISPATCHED, reason=note.strip(),
+                       change=change)  # fmt: skip
 
 
 # --- side paths: requests the command centre decides -------------------------------
@@ -254,7 +316,7 @@ def case_merge(*, case: Case, into: Case, actor, reason: str) -> Case:
                 % {"number": target.number, "status": target.get_status_display()}
             )
 
-        def change(locked: Case) -> dict:
+        def change(locked: Case, now: datetime.datetime) -> dict:
             locked.merged_into = target
             return {"into": target.number}
 
@@ -274,7 +336,7 @@ def case_reopen(*, case: Case, actor, reason: str) -> Case:
     """A closed case comes back (e.g. the callback says "not solved"): same department, fresh handling clock."""
     _require_reason(reason)
 
-    def change(locked: Case) -> dict:
+    def change(locked: Case, now: datetime.datetime) -> dict:
         if locked.merged_into_id:
             raise CaseTransitionError(
                 _("Case %(number)s was merged into %(into)s; reopen that case instead.")
@@ -370,11 +432,11 @@ def _approve_return(case: Case, request: CaseRequest, *, actor, department: Depa
             {"department": _("That department returned the case; refuse the return to leave it there.")}
         )
 
-    def change(locked: Case) -> dict:
+    def change(locked: Case, now: datetime.datetime) -> dict:
         # The wrong assignment's time, so measures can leave it off the returning department.
         assigned = locked.events.filter(action="dispatch").latest("pk").created_at
-        now = timezone.now()
         locked.department = None
+        locked.dispatched_at = locked.response_due = locked.accepted_at = None
         return {"request": request.pk, "department": returning.code, "dispatched_at": _iso(assigned),
                 "not_charged_seconds": _seconds(now - assigned),
                 "not_charged_working_seconds": _seconds(get_calendar().working_between(assigned, now))}  # fmt: skip
@@ -458,9 +520,8 @@ def _seconds(duration: datetime.timedelta) -> int:
 def _transition(case: Case, *, actor, action: str, sources: set, target: str, reason: str = "", change=None) -> Case:
     with transaction.atomic():
         locked = _lock(case, sources=sources, action=action)
-        source = locked.status
-        data = change(locked) if change else {}
-        now = timezone.now()
+        source, now = locked.status, timezone.now()
+        data = change(locked, now) if change else {}
         if source == Status.DISPATCHED:
             data |= _leave_assignment(locked, actor, now)
         _start_stage(locked, target, now)
@@ -531,6 +592,6 @@ def _action_label(action: str) -> str:
         "verify": _("verified"), "rework": _("sent back for rework"), "close": _("closed"),
         "request_return": _("returned"), "return": _("returned"), "request_extension": _("extended"),
         "extend": _("extended"), "request_suspension": _("suspended"), "suspend": _("suspended"),
-        "resume": _("resumed"), "merge": _("merged"), "reopen": _("reopened"),
+        "resume": _("resumed"), "merge": _("merged"), "reopen": _("reopened"), "callback": _("called back"),
     }  # fmt: skip
     return labels.get(action, action)

@@ -57,7 +57,8 @@ class World:
             lambda: services.case_handle(case=case, actor=p["cg_handler"] if case.department.code == "CG"
                                          else p["sz_admin"], note="已清运"),
             lambda: services.case_verify(case=case, actor=p["dispatcher"], passed=True),
-            lambda: services.case_close(case=case, actor=p["dispatcher"]),
+            lambda: services.case_callback(case=case, actor=p["dispatcher"], reached=True, solved=True, satisfied=True)
+            if case.channel == "hotline" else services.case_close(case=case, actor=p["dispatcher"]),
         ]  # fmt: skip
         for step in steps[: PATH.index(status)]:
             step()
@@ -137,9 +138,10 @@ def test_a_department_loses_a_case_dispatched_elsewhere(world):
 
 # role → the steps it may take on a CG case in cell 5 (its state aside).
 MAY = {
-    "dispatcher": {"register", "reject", "dispatch", "close", "decide_request", "verify"},
-    "cg_admin": {"handle", "request_return", "request_extension", "request_suspension"},
-    "cg_handler": {"handle", "request_return", "request_extension", "request_suspension"},
+    "dispatcher": {"register", "reject", "dispatch", "close", "decide_request", "verify", "resume", "merge", "reopen",
+                   "callback"},
+    "cg_admin": {"handle", "accept", "request_return", "request_extension", "request_suspension", "resume"},
+    "cg_handler": {"handle", "accept", "request_return", "request_extension", "request_suspension", "resume"},
     "gridworker": {"verify"},
     "gridleader": {"verify"},
 }
@@ -150,6 +152,13 @@ def test_who_may_take_which_step(world, who):
     case = world.case(Status.DISPATCHED)
     allowed = {action for action in selectors.ACTORS if selectors.can_act(world.personas[who], case, action)}
     assert allowed == MAY.get(who, set())
+
+
+def test_the_hotline_calls_back_and_reopens_its_own_channel_s_cases_only(world):
+    hotline = world.personas["hotline"]
+    called_in = world.case(Status.VERIFIED, channel="hotline")
+    assert {a for a in selectors.ACTORS if selectors.can_act(hotline, called_in, a)} == {"callback", "reopen"}
+    assert not selectors.can_work_on(hotline, called_in), "calling back is not working on the case: no photos"
 
 
 def test_grid_staff_verify_only_in_their_cells_and_departments_handle_only_their_cases(world):
