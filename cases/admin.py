@@ -6,14 +6,9 @@ step (accept, mark handled with an after-photo, ask for an extension, return)
 is a small page that calls the same service as the API.
 """
 
-import json
-from dataclasses import dataclass
-from decimal import Decimal
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,10 +19,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import services
-from cases.models import UNIT_CHOICES, Case, CaseEvent, CasePhoto, Category, SlaPolicy
-from cases.photos import case_photo_add
+from cases.models import Case, CaseEvent, CasePhoto, Category, SlaPolicy
 from cases.selectors import can_act, cases_visible_to
-from grids.admin import MapMedia, read_only_map
+from cases.steps import STEPS as ALL_STEPS
+from cases.views import case_map
+from grids.admin import MapMedia
 
 
 @admin.register(Category)
@@ -148,11 +144,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("location"))
     def location_map(self, obj):
-        if obj.location is None:
-            return "—"
-        feature = {"type": "Feature", "geometry": json.loads(obj.location.geojson), "properties": {}}
-        data = {"type": "FeatureCollection", "features": [feature]}
-        return read_only_map(f"case-map-{obj.pk}", [{"data": data, "style": "conflicts", "fit": True}])
+        return case_map(obj) or "—"
 
     # The steps a department takes, each a small page with its form.
 
@@ -167,8 +159,9 @@ class CaseAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
         steps = [
-            (name, STEPS[name].label) for name in STEPS if case and can_act(request.user, case, STEPS[name].action)
-        ]
+            (name, step.label) for name, step in STEPS.items()
+            if case and step.offered(case) and can_act(request.user, case, step.action)
+        ]  # fmt: skip
         return super().change_view(request, object_id, form_url, (extra_context or {}) | {"case_steps": steps})
 
     def step_view(self, request, pk, step):
@@ -199,54 +192,5 @@ def _error_text(error) -> str:
     return str(error)
 
 
-class AcceptForm(forms.Form):
-    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class HandleForm(forms.Form):
-    note = forms.CharField(label=_("what was done"), widget=forms.Textarea(attrs={"rows": 3}))
-    after_photo = forms.ImageField(label=_("after-photo (处置后)"))
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ExtensionForm(ReasonForm):
-    amount = forms.DecimalField(label=_("extra time"), min_value=Decimal("0.25"), max_digits=7, decimal_places=2)
-    unit = forms.ChoiceField(label=_("unit"), choices=UNIT_CHOICES, initial="working_days")
-
-
-def _accept(*, case, actor, note=""):
-    services.case_accept(case=case, actor=actor, note=note)
-
-
-def _handle(*, case, actor, note, after_photo):
-    # Both or neither: a case is never marked handled without its after-photo.
-    with transaction.atomic():
-        services.case_handle(case=case, actor=actor, note=note)
-        case_photo_add(case=case, kind=CasePhoto.Kind.AFTER, upload=after_photo, user=actor)
-
-
-def _extension(*, case, actor, reason, amount, unit):
-    services.case_request_extension(case=case, actor=actor, reason=reason, amount=amount, unit=unit)
-
-
-def _return(*, case, actor, reason):
-    services.case_request_return(case=case, actor=actor, reason=reason)
-
-
-@dataclass(frozen=True)
-class Step:
-    action: str
-    label: str
-    form: type
-    run: object
-
-
-STEPS = {
-    "accept": Step("handle", _("accept (签收)"), AcceptForm, _accept),
-    "handle": Step("handle", _("mark handled"), HandleForm, _handle),
-    "extension": Step("request_extension", _("ask for an extension"), ExtensionForm, _extension),
-    "return": Step("request_return", _("return to the command centre"), ReasonForm, _return),
-}
+# The steps a department takes in its admin; the forms and services are shared with the case page.
+STEPS = {name: ALL_STEPS[name] for name in ("accept", "handle", "extension", "suspension", "return", "resume")}

@@ -238,6 +238,19 @@ class Case(models.Model):
         return getattr(self, f"{stage}_due") if stage else None
 
 
+EVENT_LABELS = {
+    "report": _("reported"), "register": _("registered"), "reject": _("rejected"), "dispatch": _("dispatched"),
+    "accept": _("accepted (签收)"), "handle": _("handled"), "verify": _("verified"),
+    "rework": _("sent back for rework (返工)"), "close": _("closed"), "callback": _("called back (回访)"),
+    "callback_attempt": _("callback attempt, not reached"), "request_return": _("asked to return (退单)"),
+    "return": _("returned"), "refuse_return": _("return refused"), "request_extension": _("asked for an extension"),
+    "extend": _("extended (延期)"), "refuse_extension": _("extension refused"),
+    "request_suspension": _("asked to suspend"), "suspend": _("suspended (缓办)"),
+    "refuse_suspension": _("suspension refused"), "resume": _("resumed"), "merge": _("merged (并单)"),
+    "absorb": _("took in a duplicate"), "reopen": _("reopened"), "photo": _("photo added"),
+}  # fmt: skip
+
+
 class CaseEvent(models.Model):
     """One line of the case's history (全流程留痕). Written once, never changed or deleted."""
 
@@ -260,6 +273,10 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.case} {self.action} {self.from_status}→{self.to_status}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

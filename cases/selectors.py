@@ -161,3 +161,26 @@ def _with_history(queryset: QuerySet[Case]) -> QuerySet[Case]:
         Prefetch("photos", CasePhoto.objects.select_related("uploaded_by").order_by("created_at", "pk")),
         Prefetch("requests", CaseRequest.objects.select_related("requested_by", "decided_by").order_by("-pk")),
     )
+
+
+def to_verify(user, limit: int = 20) -> QuerySet[Case]:
+    """Handled cases in the grid staff's cells, waiting for them on site; the one due first on top."""
+    cells = _assigned_cells(user)
+    return (
+        Case.objects.filter(status=Status.HANDLED, cell_id__in=cells)
+        .select_related("category", "department", "cell")
+        .order_by("verification_due", "pk")[:limit]
+    )
+
+
+def to_call_back(limit: int = 20) -> QuerySet[Case]:
+    """Verified 12345 cases waiting for their callback (回访); the one due first on top."""
+    return (
+        Case.objects.filter(status=Status.VERIFIED, channel=Channel.HOTLINE)
+        .select_related("category", "department")
+        .order_by("callback_due", "pk")[:limit]
+    )
+
+
+def reported_by(user, limit: int = 20) -> QuerySet[Case]:
+    return Case.objects.filter(reporter=user).select_related("category").order_by("-created_at", "-pk")[:limit]

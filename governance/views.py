@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 
 from governance import selectors
 from governance.models import Role
+from cases import selectors as case_selectors
 from governance.roles import ADMIN_SITE_ROLES
 
 WORKSPACE_OF_ROLE = {
@@ -66,6 +67,8 @@ def grid_workspace(request):
         _common(request)
         | {
             "departments": selectors.department_directory(),
+            "to_verify": case_selectors.to_verify(request.user),
+            "my_reports": case_selectors.reported_by(request.user),
         },
     )
 
@@ -78,6 +81,8 @@ def hotline_workspace(request):
         _common(request)
         | {
             "departments": selectors.department_directory(),
+            "to_call_back": case_selectors.to_call_back(),
+            "my_reports": case_selectors.reported_by(request.user),
         },
     )
 

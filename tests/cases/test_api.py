@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from cases import photos
-from cases.models import Case, CaseEvent, CasePhoto, Status
+from cases import photos, services
+from cases.models import Case, CaseEvent, CasePhoto, CaseRequest, Status
 from tests.cases.test_photos import GPS_NE, exif_block, image_bytes, jpeg, upload
 from tests.cases.test_visibility import ROLES, build_world
 from tests.grids.factories import cell_centre
@@ -427,3 +427,120 @@ def test_every_endpoint_is_in_the_schema_with_its_refusals():
     assert {"/api/cases/", "/api/cases/create/", "/api/cases/{id}/", "/api/cases/{id}/photos/"} <= set(paths)
     upload_body = paths["/api/cases/{id}/photos/"]["post"]["requestBody"]["content"]
     assert list(upload_body) == ["multipart/form-data"]
+
+
+# --- The side paths and the callback: persona × endpoint ------------------------------------
+
+
+def _dispatched(world):
+    return world.case(Status.DISPATCHED), {}
+
+
+def _with_request(kind):
+    def setup(world):
+        case = world.case(Status.DISPATCHED)
+        p = world.personas
+        if kind == "return":
+            request = services.case_request_return(case=case, actor=p["cg_admin"], reason="不属本部门")
+        else:
+            request = services.case_request_suspension(case=case, actor=p["cg_admin"], reason="等待产权单位")
+        return case, {"request": request.pk, "approve": True}
+
+    return setup
+
+
+def _suspended(world):
+    case, body = _with_request("suspension")(world)
+    services.case_decide_request(request=CaseRequest.objects.get(pk=body["request"]), actor=world.personas["dispatcher"],
+                                 approve=True)  # fmt: skip
+    return case, {}
+
+
+def _merge(world):
+    into = world.case(Status.REGISTERED)
+    return world.case(Status.DISPATCHED), {"into": into.number, "reason": "同一处"}
+
+
+def _closed(world):
+    return world.case(Status.CLOSED), {"reason": "群众反映复发"}
+
+
+def _called_back(world):
+    case = world.case(Status.VERIFIED, channel="hotline")
+    return case, {"reached": True, "solved": True, "satisfied": True}
+
+
+DEPARTMENT = {"cg_admin", "cg_handler"}
+SIDE_STEPS = {
+    # step: (setup, who succeeds, who may not see the case, the case afterwards)
+    "accept": (_dispatched, DEPARTMENT, {"sz_admin"}, lambda c: c.accepted_at is not None),
+    "request_return": (lambda w: (w.case(Status.DISPATCHED), {"reason": "不属本部门"}), DEPARTMENT, {"sz_admin"},
+                       lambda c: c.requests.filter(kind="return", decision="pending").exists()),
+    "request_extension": (lambda w: (w.case(Status.DISPATCHED), {"reason": "需调机械", "amount": "2",
+                                                                  "unit": "working_days"}),
+                          DEPARTMENT, {"sz_admin"}, lambda c: c.requests.filter(kind="extension").exists()),
+    "request_suspension": (lambda w: (w.case(Status.DISPATCHED), {"reason": "等待产权单位"}), DEPARTMENT,
+                           {"sz_admin"}, lambda c: c.requests.filter(kind="suspension").exists()),
+    "decide_request": (_with_request("suspension"), DISPATCHER_ONLY, {"sz_admin"}, lambda c: c.suspended_at),
+    "resume": (_suspended, {"dispatcher", *DEPARTMENT}, {"sz_admin"}, lambda c: c.suspended_at is None),
+    "merge": (_merge, DISPATCHER_ONLY, {"sz_admin"}, lambda c: c.merged_into_id is not None),
+    # A closed case that did not come through the hotline is not the hotline's to see.
+    "reopen": (_closed, DISPATCHER_ONLY, {"sz_admin", "hotline"}, lambda c: c.status == Status.DISPATCHED),
+    "callback": (_called_back, {"dispatcher", "hotline"}, {"sz_admin"}, lambda c: c.callback_solved is True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", [*ROLES, OUTSIDER])
+@pytest.mark.parametrize("step", list(SIDE_STEPS))
+def test_side_step(client, world, step, who):
+    setup, allowed, hidden, done = SIDE_STEPS[step]
+    case, body = setup(world)
+    events = CaseEvent.objects.filter(case=case).count()
+    client.force_login(world.personas[who])
+    response = post(client, reverse(f"api-case-{step}", args=[case.pk]), body)
+    case.refresh_from_db()
+    if who in allowed:
+        assert response.status_code == 200, response.content
+        assert done(case)
+        return
+    expected = (404, "not_found") if who in hidden else (403, "permission_denied")
+    assert_error(response, *expected)
+    assert CaseEvent.objects.filter(case=case).count() == events
+
+
+def test_a_decision_names_a_request_of_this_case(client, world):
+    _, body = _with_request("return")(world)
+    other = world.case(Status.DISPATCHED)
+    client.force_login(world.personas["dispatcher"])
+    error = assert_error(post(client, reverse("api-case-decide_request", args=[other.pk]), body), 400, "invalid")
+    assert "request" in error["details"]
+
+
+def test_a_decided_request_cannot_be_decided_again(client, world):
+    case, body = _with_request("return")(world)
+    client.force_login(world.personas["dispatcher"])
+    assert post(client, reverse("api-case-decide_request", args=[case.pk]), body).status_code == 200
+    assert_error(post(client, reverse("api-case-decide_request", args=[case.pk]), body), 409, "conflict")
+
+
+def test_a_callback_that_reached_the_citizen_needs_both_answers(client, world):
+    case, _ = _called_back(world)
+    client.force_login(world.personas["hotline"])
+    error = assert_error(post(client, reverse("api-case-callback", args=[case.pk]), {"reached": True}), 400, "invalid")
+    assert {"solved", "satisfied"} <= set(error["details"])
+    assert Case.objects.get(pk=case.pk).status == Status.VERIFIED
+
+
+def test_the_detail_shows_requests_and_measure_columns(client, world):
+    case, _ = _with_request("return")(world)
+    client.force_login(world.personas["dispatcher"])
+    body = client.get(reverse("api-case", args=[case.pk])).json()
+    assert [r["kind"] for r in body["requests"]] == ["return"] and body["requests"][0]["decision"] == "pending"
+    assert body["dispatched_at"] and body["response_due"] and body["rework_count"] == 0
+
+
+def test_the_side_steps_are_in_the_schema():
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for step in SIDE_STEPS:
+        responses = paths[f"/api/cases/{{id}}/{step}/"]["post"]["responses"]
+        assert set(responses) == {"200", "400", "403", "404", "409"}, step

@@ -105,9 +105,13 @@
     };
   }
 
+  // A focused polygon (a cell) or point (a case's place).
   const focusStyle = new ol.style.Style({
     fill: new ol.style.Fill({color: rgba(FOCUS, 0.15)}),
     stroke: new ol.style.Stroke({color: FOCUS, width: 3}),
+    image: new ol.style.Circle({
+      radius: 9, fill: new ol.style.Fill({color: FOCUS}), stroke: new ol.style.Stroke({color: '#ffffff', width: 3}),
+    }),
   });
 
   // A base map only when the deployment names a tile server it can reach.
