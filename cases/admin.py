@@ -6,7 +6,6 @@ step (accept, mark handled with an after-photo, ask for an extension, return)
 is a small page that calls the same service as the API.
 """
 
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
@@ -106,7 +105,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_display = ["number", "category", "severity", "status", "department", "cell_code", "deadline",
                     "created_at"]  # fmt: skip
     list_filter = ["status", "severity", "sla_level", "category", "cell__community", "department"]
-    search_fields = ["number", "description", "address"]
+    search_fields = ["number", "description", "address", "cell__code"]
     list_select_related = ["category", "department", "cell"]
     date_hierarchy = "created_at"
     inlines = [CasePhotoInline, CaseEventInline]

@@ -5,12 +5,14 @@ import datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from governance import selectors
+from governance.api import HasRole
 from governance.calendar import CalendarError, Unit, get_calendar
 from governance.models import Department, Region
 
@@ -41,6 +43,8 @@ class MeApi(APIView):
 
 
 class DepartmentListApi(ListAPIView):
+    permission_classes = [IsAuthenticated, HasRole]  # reference data, for staff only
+
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Department
@@ -55,6 +59,8 @@ class DepartmentListApi(ListAPIView):
 
 class RegionListApi(ListAPIView):
     """Districts, streets and communities as GeoJSON features (boundary may be null)."""
+
+    permission_classes = [IsAuthenticated, HasRole]  # reference data, for staff only
 
     class OutputSerializer(GeoFeatureModelSerializer):
         parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -73,6 +79,8 @@ class RegionListApi(ListAPIView):
 
 class DeadlineApi(APIView):
     """The deadline `amount` units after `start`, on the working calendar."""
+
+    permission_classes = [IsAuthenticated, HasRole]  # reference data, for staff only
 
     class InputSerializer(serializers.Serializer):
         class Meta:

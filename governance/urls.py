@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("grids/", include("grids.urls")),
     path("cases/", include("cases.urls")),
+    path("measures/", include("cases.measures_urls")),
     path("command/", include("cases.command_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -6,9 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
+from cases import selectors as case_selectors
 from governance import selectors
 from governance.models import Role
-from cases import selectors as case_selectors
 from governance.roles import ADMIN_SITE_ROLES
 
 WORKSPACE_OF_ROLE = {

@@ -111,3 +111,17 @@ def celery_worker_process():
     worker = WorkerProcess().start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections(django_db_setup, django_db_blocker):
+    """Threads (the live server, the concurrent sweep) may leave a PostgreSQL session open on the
+    test database; end them before pytest-django drops it, so the teardown is clean."""
+    yield
+    if not ON_POSTGIS:
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -56,7 +56,9 @@ def test_the_main_loop_with_rework_and_an_extension_through_the_pages(client, wo
     assert (case.status, case.department.code, case.severity) == (Status.DISPATCHED, "CG", "urgent")
 
     assert step(client, p["cg_handler"], case, "accept", {"note": "收到"}).status_code == 302
-    r = step(client, p["cg_handler"], case, "extension", {"reason": "需要调机械", "amount": "1", "unit": "working_days"})
+    r = step(
+        client, p["cg_handler"], case, "extension", {"reason": "需要调机械", "amount": "1", "unit": "working_days"}
+    )
     assert r.status_code == 302
     request = CaseRequest.objects.get(case=case)
     client.force_login(p["dispatcher"])
@@ -69,10 +71,16 @@ def test_the_main_loop_with_rework_and_an_extension_through_the_pages(client, wo
     case.refresh_from_db()
     assert case.extension_count == 1 and case.handling_due > before
 
-    assert step(client, p["cg_handler"], case, "handle", {"note": "已清运"}, {"after_photo": after_photo()}).status_code == 302
+    assert (
+        step(client, p["cg_handler"], case, "handle", {"note": "已清运"}, {"after_photo": after_photo()}).status_code
+        == 302
+    )
     r = step(client, p["gridworker"], case, "verify", {"passed": "no", "reason": "仍有垃圾"})
     assert r.status_code == 302
-    assert step(client, p["cg_handler"], case, "handle", {"note": "再次清运"}, {"after_photo": after_photo()}).status_code == 302
+    assert (
+        step(client, p["cg_handler"], case, "handle", {"note": "再次清运"}, {"after_photo": after_photo()}).status_code
+        == 302
+    )
     assert step(client, p["gridworker"], case, "verify", {"passed": "yes", "reason": ""}).status_code == 302
     assert step(client, p["dispatcher"], case, "close", {"reason": ""}).status_code == 302
     case.refresh_from_db()
@@ -137,7 +145,10 @@ def test_the_clock_across_national_day_on_the_case_page(client, world):
 def test_merge_reopen_and_a_hotline_callback_through_the_pages(client, world):
     p = world.personas
     first, second = world.case(Status.REGISTERED), world.case(Status.REPORTED)
-    assert step(client, p["dispatcher"], second, "merge", {"into": first.number, "reason": "同一处垃圾"}).status_code == 302
+    assert (
+        step(client, p["dispatcher"], second, "merge", {"into": first.number, "reason": "同一处垃圾"}).status_code
+        == 302
+    )
     second.refresh_from_db()
     assert second.status == Status.CLOSED and second.merged_into == first
 
@@ -149,7 +160,13 @@ def test_merge_reopen_and_a_hotline_callback_through_the_pages(client, world):
     call = world.case(Status.VERIFIED, channel="hotline", reporter=p["hotline"])
     r = step(client, p["hotline"], call, "callback", {"reached": "no", "note": "无人接听"})
     assert r.status_code == 302 and Case.objects.get(pk=call.pk).status == Status.VERIFIED
-    r = step(client, p["hotline"], call, "callback", {"reached": "yes", "solved": "no", "satisfied": "no", "note": "仍未解决"})
+    r = step(
+        client,
+        p["hotline"],
+        call,
+        "callback",
+        {"reached": "yes", "solved": "no", "satisfied": "no", "note": "仍未解决"},
+    )
     call.refresh_from_db()
     assert (call.status, call.callback_solved, call.callback_satisfied) == (Status.DISPATCHED, False, False)
     assert actions(call)[-2:] == ["callback_attempt", "callback"]
