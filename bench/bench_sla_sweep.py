@@ -1,7 +1,7 @@
 """SLA sweep over 1,000,000 open cases, 1 % of them overdue: the sweep's read against a raw indexed SQL floor.
 
     .venv/bin/python bench/bench_sla_sweep.py [--database-url URL] [--cases 1000000] [--due-share 0.01]
-        [--yellow-share 0] [--keep]
+        [--yellow-share 0.01] [--keep]
 
 The database is a throw-away one, dropped and created here: by default the
 PostGIS database bench_sla_sweep (created with runuser -u postgres, as
@@ -22,9 +22,9 @@ bench_grids_unify.py does); a spatialite:/// URL names a file, recreated.
 3. plans: EXPLAIN of both for every status must name the status's partial index.
 4. pass: one full sla_sweep() (claims, escalations, outbox rows; delivery is
    collected instead of queued, then timed on its own), then a second pass, the
-   steady state every minute (nothing left to claim), and the not-yet-due walk
-   alone (cases.sweep.misleveled: it reads every not-yet-due row of the status,
-   since nothing indexed tells when a row turns yellow).
+   steady state every minute (nothing left to claim), and the not-yet-due reads
+   alone (cases.sweep.turning_yellow and misleveled: ranges of the partial
+   indexes case_<status>_yellow and case_<status>_flagged).
 
 Writes bench/results/sla_sweep.json (sla_sweep_spatialite.json on SpatiaLite).
 """
@@ -49,7 +49,7 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--database-url", default=DEFAULT_URL, help="a throw-away database: it is dropped and created")
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--due-share", type=float, default=0.01)
-    parser.add_argument("--yellow-share", type=float, default=0.0)
+    parser.add_argument("--yellow-share", type=float, default=0.01)
     parser.add_argument("--keep", action="store_true", help="do not drop the PostGIS database at the end")
     return parser.parse_args()
 
@@ -92,7 +92,7 @@ settings.DEBUG = False
 DUES = [f"{stage}_due" for stage in STAGE_OF_STATUS.values()]
 COLUMNS = ["number", "channel", "citizen_name", "citizen_phone", "description", "address", "severity",
            "department_id", "status", "stage_started_at", *DUES, "external_system", "external_id", "created_at",
-           "updated_at", "sla_level", "extension_count"]  # fmt: skip
+           "updated_at", "sla_level", "extension_count", "rework_count", "yellow_at"]  # fmt: skip
 
 
 def people() -> int:
@@ -124,7 +124,7 @@ def rows(count: int, now: datetime.datetime, due_share: float, yellow_share: flo
             due = started + allowed
         dues = [adapt(due) if column == f"{STAGE_OF_STATUS[status]}_due" else None for column in DUES]
         row = (f"B{n:011d}", "other", "", "", "基准案卷", "", "normal", rng.choice(departments), status,
-               adapt(started), *dues, "", "", adapt(started), adapt(started), "green", 0)  # fmt: skip
+               adapt(started), *dues, "", "", adapt(started), adapt(started), "green", 0, 0, adapt(started + allowed * 4 / 5))  # fmt: skip
         yield row, kind
 
 
@@ -199,29 +199,37 @@ def plans(now) -> dict:
             floor = "\n".join(str(row[0] if POSTGIS else row[-1]) for row in cursor.fetchall())
             due = sweep._due(status)
             ours = sweep.overdue(status, now).order_by(due, "pk")[:1000].explain()
+            yellow = sweep.turning_yellow(status, now).order_by("yellow_at", "pk")[:1000].explain()
             walk = sweep.misleveled(status, now).order_by(due, "pk")[:1000].explain()
             out[status] = {"index": index, "floor_uses_index": index in floor, "sweep_uses_index": index in ours,
-                           "not_yet_due_walk_uses_index": index in walk}  # fmt: skip
+                           "turning_yellow_uses_index": f"case_{status}_yellow" in yellow,
+                           "misleveled_uses_index": f"case_{status}_flagged" in walk}  # fmt: skip
             if status == OPEN_STATUSES[0]:
-                out["plans"] = {"floor": floor, "sweep": ours, "not_yet_due_walk": walk}
+                out["plans"] = {"floor": floor, "sweep": ours, "turning_yellow": yellow, "misleveled": walk}
     return out
 
 
-def full_pass(now, expected_due: int, per_escalation: int) -> dict:
+def full_pass(now, expected_due: int, expected_yellow: int, per_escalation: int) -> dict:
     queued = []
     notifications.queue_delivery = queued.extend  # delivery is timed on its own below, not queued to Redis
     began = time.perf_counter()
     first = sweep.sla_sweep(now=now)
     first_s = time.perf_counter() - began
     assert first.escalated == expected_due == Escalation.objects.count(), (first.escalated, expected_due)
+    assert first.yellow == expected_yellow, (first.yellow, expected_yellow)
     assert first.notifications == expected_due * per_escalation == Notification.objects.count() == len(queued)
     began = time.perf_counter()
     second = sweep.sla_sweep(now=now)
     second_s = time.perf_counter() - began
-    assert (second.scanned, second.escalated) == (0, 0), second
+    assert (second.scanned, second.escalated, second.yellow) == (0, 0, 0), second
     walk_s = best_time(
-        lambda: [list(sweep.misleveled(s, now).order_by(sweep._due(s), "pk")[:1000]) for s in OPEN_STATUSES], repeat=3
-    )
+        lambda: [
+            (list(sweep.turning_yellow(s, now).order_by("yellow_at", "pk")[:1000]),
+             list(sweep.misleveled(s, now).order_by(sweep._due(s), "pk")[:1000]))
+            for s in OPEN_STATUSES
+        ],
+        repeat=3,
+    )  # fmt: skip
     began = time.perf_counter()
     delivered = notifications.notifications_deliver(ids=queued)
     deliver_s = time.perf_counter() - began
@@ -253,7 +261,7 @@ def main() -> None:
     query_plans = plans(now)
     uses = {s: (p["floor_uses_index"], p["sweep_uses_index"]) for s, p in query_plans.items() if s != "plans"}
     print(f"  partial index used (floor, sweep) per status: {uses}")
-    passes = full_pass(now, loaded["due"], per_escalation)
+    passes = full_pass(now, loaded["due"], loaded["yellow"], per_escalation)
     first = passes["first_pass"]
     print(f"  first pass: {first['seconds']} s for {first['escalated']:,} escalations and "
           f"{first['notifications']:,} notifications ({first['escalations_per_s']:,}/s)")  # fmt: skip

@@ -6,6 +6,8 @@ indexes instead of computing anything per row. The event log is append-only:
 the model refuses updates and deletes, and database triggers refuse them too.
 """
 
+from fractions import Fraction
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
@@ -134,6 +136,10 @@ STAGE_OF_STATUS = {
 }
 
 
+# A stage is "due soon" (yellow) once this share of its allowed time has elapsed.
+YELLOW_SHARE = Fraction(4, 5)
+
+
 class SlaLevel(models.TextChoices):
     GREEN = "green", _("on time")
     YELLOW = "yellow", _("due soon")
@@ -182,6 +188,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # The SLA sweep's verdict on the running stage: green, yellow at 80 % of the allowed time, red on breach.
     sla_level = models.CharField(_("deadline state"), max_length=6, choices=SlaLevel.choices, default=SlaLevel.GREEN)
+    # When the running stage turns yellow (80 % of stage_started_at → its due), kept with the due
+    # by the services, so the sweep finds what turns yellow by an index range, like what is overdue.
+    yellow_at = models.DateTimeField(_("due soon from"), null=True, blank=True, editable=False)
     # 缓办: while suspended the clock stands still; the paused time is credited when it resumes.
     suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True)
     extension_count = models.PositiveSmallIntegerField(_("approved extensions"), default=0)
@@ -218,6 +227,15 @@ class Case(models.Model):
             models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s), name=f"case_{s}_due")
             for s in OPEN_STATUSES
         ] + [
+            # What turns yellow next: green rows by the moment they do.
+            models.Index(fields=["yellow_at"], condition=Q(status=s, sla_level="green"), name=f"case_{s}_yellow")
+            for s in OPEN_STATUSES
+        ] + [
+            # Yellow or red rows whose deadline moved later (an extension, a resumed suspension): few.
+            models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s) & ~Q(sla_level="green"),
+                         name=f"case_{s}_flagged")
+            for s in OPEN_STATUSES
+        ] + [
             models.Index(fields=["department", "status"]),
             models.Index(fields=["cell", "status"]),
             # The measures' periods: cases due, dispatched, handled in a month.
@@ -236,6 +254,14 @@ class Case(models.Model):
     def current_due(self):
         stage = self.current_stage
         return getattr(self, f"{stage}_due") if stage else None
+
+    def reset_yellow_at(self) -> None:
+        """After the running stage's start or deadline changed: 80 % of the way from one to the other."""
+        due = self.current_due
+        if due is None or self.stage_started_at is None:
+            self.yellow_at = None
+            return
+        self.yellow_at = self.stage_started_at + (due - self.stage_started_at) * YELLOW_SHARE.numerator / YELLOW_SHARE.denominator
 
 
 EVENT_LABELS = {

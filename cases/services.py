@@ -292,7 +292,8 @@ def case_resume(*, case: Case, actor) -> Case:
                 "credited_seconds": _seconds(credit), "old_due": _iso(old_due), "new_due": _iso(new_due)}  # fmt: skip
         setattr(locked, field, new_due)
         locked.suspended_at = None
-        locked.save(update_fields=[field, "suspended_at", "updated_at"])
+        locked.reset_yellow_at()
+        locked.save(update_fields=[field, "suspended_at", "yellow_at", "updated_at"])
         _log(locked, "resume", locked.status, locked.status, actor, "", data)
     case.refresh_from_db()
     return case
@@ -454,7 +455,8 @@ def _approve_extension(case: Case, request: CaseRequest, *, actor, department=No
     new_due = get_calendar().add(old_due, request.amount, request.unit)
     setattr(case, field, new_due)
     case.extension_count += 1
-    case.save(update_fields=[field, "extension_count", "updated_at"])
+    case.reset_yellow_at()
+    case.save(update_fields=[field, "extension_count", "yellow_at", "updated_at"])
     data = {"request": request.pk, "amount": _amount(request.amount), "unit": request.unit, "old_due": _iso(old_due),
             "new_due": _iso(new_due)}  # fmt: skip
     _log(case, "extend", case.status, case.status, actor, request.reason, data)
@@ -555,9 +557,12 @@ def _start_stage(case: Case, status: str, now: datetime.datetime) -> None:
     case.stage_started_at = now if stage else None
     case.sla_level = SlaLevel.GREEN  # a fresh clock; the sweep judges it again
     if stage is None:
+        case.yellow_at = None
         return
     limit = time_limit(stage=stage, category=case.category, severity=case.severity)
     setattr(case, f"{stage}_due", limit.deadline(timezone.localtime(now), get_calendar()))
+    case.status = status  # current_due follows the status
+    case.reset_yellow_at()
 
 
 def _log(case: Case, action: str, source: str, target: str, actor, reason: str, data: dict) -> CaseEvent:

@@ -10,13 +10,12 @@ per breach" is the database's word: Escalation is unique on (case, stage, due),
 and a second insert fails inside a savepoint. A restarted stage has a new due,
 hence a new breach that may escalate again.
 
-Yellow is measured in natural time on the stored columns: the share of
-stage_started_at → due that has elapsed. Nothing stored says when a row turns
-yellow, so the not-yet-due read (misleveled) walks its status's whole index
-range from now on; it returns only rows to change, but at 1,000,000 open
-cases it reads all of them (about 2.7 s on PostGIS, bench/bench_sla_sweep.py).
-A stored "yellow from" column with the same partial indexes would make it a
-range read like the overdue one.
+Yellow is measured in natural time: a stage turns yellow when 80 % of
+stage_started_at → due has elapsed. The services store that moment (yellow_at)
+whenever a stage starts or its deadline moves, so what turns yellow is a range
+of a partial index too (green rows of a status, by yellow_at), and the rows
+whose level must go back (a yellow or red case whose deadline moved later) are
+a range of a small partial index over the non-green rows.
 
 The Redis lock (sweep_lock) only keeps periodic runs from piling up on each
 other; correctness never depends on it.
@@ -26,7 +25,6 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import redis
 from django.conf import settings
@@ -37,7 +35,6 @@ from django.utils import timezone
 from cases import notifications
 from cases.models import OPEN_STATUSES, STAGE_OF_STATUS, Case, Escalation, SlaLevel
 
-YELLOW_SHARE = Fraction(4, 5)
 LOCK_NAME = "cases:sla-sweep"
 
 
@@ -67,9 +64,10 @@ def sla_sweep(
             result.scanned += len(rows)
             _breach_batch(status, rows, recipients, result)
     for status in OPEN_STATUSES:
-        for rows in _batches(misleveled(status, now), _due(status), batch_size, max_batches, heartbeat):
-            result.scanned += len(rows)
-            _relevel_batch(status, rows, result)
+        for query, key in ((turning_yellow(status, now), "yellow_at"), (misleveled(status, now), _due(status))):
+            for rows in _batches(query, key, batch_size, max_batches, heartbeat):
+                result.scanned += len(rows)
+                _relevel_batch(status, rows, result)
     result.requeued = notifications.notifications_requeue(now=now, limit=batch_size)
     return result
 
@@ -86,59 +84,59 @@ def overdue(status: str, now) -> QuerySet:
     return (
         Case.objects.filter(status=status, suspended_at__isnull=True, **{f"{due}__lt": now})
         .filter(~Q(sla_level=SlaLevel.RED) | ~Exists(escalated))
-        .values("pk", "number", "department_id", "sla_level", due=F(due))
+        .values("pk", "number", "department_id", "sla_level", due=F(due), key=F(due))
+    )
+
+
+def turning_yellow(status: str, now) -> QuerySet:
+    """Green, not yet due, and past the moment it turns yellow."""
+    due = _due(status)
+    return (
+        Case.objects.filter(status=status, sla_level=SlaLevel.GREEN, yellow_at__lte=now, suspended_at__isnull=True,
+                            **{f"{due}__gte": now})  # fmt: skip
+        .annotate(target=Value(SlaLevel.YELLOW, output_field=models.CharField()))
+        .values("pk", "sla_level", "target", due=F(due), key=F("yellow_at"))
     )
 
 
 def misleveled(status: str, now) -> QuerySet:
-    """Not yet due, with a stored level that is no longer right: turning yellow, or
-    yellow/red left over from before a restart or an extension."""
+    """Not yet due, yellow or red, and no longer right: the deadline moved later (an extension,
+    a resumed suspension), so the case is yellow again or green."""
     due = _due(status)
-    moment = Value(now, output_field=models.DateTimeField())
-    # elapsed ≥ share × (elapsed + remaining) ⟺ elapsed × (1 − share) ≥ remaining × share,
-    # in integers so that SQLite's duration arithmetic stays exact.
-    share = YELLOW_SHARE
     target = models.Case(
-        models.When(elapsed__gte=F("remaining"), then=Value(SlaLevel.YELLOW)),
+        models.When(yellow_at__lte=now, then=Value(SlaLevel.YELLOW)),
         default=Value(SlaLevel.GREEN),
         output_field=models.CharField(),
     )
     return (
         Case.objects.filter(status=status, suspended_at__isnull=True, **{f"{due}__gte": now})
-        .alias(
-            elapsed=_duration((moment - F("stage_started_at")) * (share.denominator - share.numerator)),
-            remaining=_duration((F(due) - moment) * share.numerator),
-        )
+        .exclude(sla_level=SlaLevel.GREEN)
         .annotate(target=target)
         .exclude(sla_level=F("target"))
-        .values("pk", "sla_level", "target", due=F(due))
+        .values("pk", "sla_level", "target", due=F(due), key=F(due))
     )
-
-
-def _duration(expression):
-    return models.ExpressionWrapper(expression, output_field=models.DurationField())
 
 
 def _due(status: str) -> str:
     return f"{STAGE_OF_STATUS[status]}_due"
 
 
-def _batches(query: QuerySet, due: str, size: int, max_batches: int | None, heartbeat) -> Iterator[list[dict]]:
-    """Keyset pages in (due, pk) order: a row whose claim failed is never read twice in a pass,
-    and `due >= last` keeps every page a range scan of the index."""
+def _batches(query: QuerySet, key: str, size: int, max_batches: int | None, heartbeat) -> Iterator[list[dict]]:
+    """Keyset pages in (key, pk) order, `key` the indexed column the read ranges over: a row whose
+    claim failed is never read twice in a pass, and `key >= last` keeps every page a range scan."""
     last = None
     for _ in range(max_batches) if max_batches else itertools.count():
         if heartbeat:
             heartbeat()
         page = query
         if last is not None:
-            page = query.filter(Q(**{f"{due}__gt": last[0]}) | Q(pk__gt=last[1]), **{f"{due}__gte": last[0]})
-        rows = list(page.order_by(due, "pk")[:size])
+            page = query.filter(Q(**{f"{key}__gt": last[0]}) | Q(pk__gt=last[1]), **{f"{key}__gte": last[0]})
+        rows = list(page.order_by(key, "pk")[:size])
         if rows:
             yield rows
         if len(rows) < size:
             return
-        last = (rows[-1]["due"], rows[-1]["pk"])
+        last = (rows[-1]["key"], rows[-1]["pk"])
 
 
 # --- the writes: claim, then act on what was claimed ------------------------------------

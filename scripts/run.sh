@@ -18,6 +18,8 @@ cat <<MSG
 
   Grid governance platform is starting at http://$host:$port/
     Workspace / login   http://$host:$port/
+    Command centre      http://$host:$port/command/
+    Measures, ranking   http://$host:$port/measures/
     Django admin        http://$host:$port/admin/
     API docs (Swagger)  http://$host:$port/api/docs/
     Health              http://$host:$port/healthz

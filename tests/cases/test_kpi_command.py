@@ -102,7 +102,7 @@ def test_xlsx_read_back(november, tmp_path):
     assert sheet.cell(row=2, column=rate_column).number_format == "0.00%"
     definitions = list(book["指标定义"].iter_rows(values_only=True))
     assert definitions[0][:2] == ("统计周期 period", "2026-11")
-    assert ("有效上报数 valid reports", "valid_reports") in {row[:2] for row in definitions}
+    assert ("有效上报数", "valid_reports") in {row[:2] for row in definitions}, "the Chinese label, not repeated"
 
 
 def test_an_empty_period_still_has_headers_and_totals(db):

@@ -361,6 +361,29 @@ def test_each_status_is_read_through_its_partial_index(status):
     with transaction.atomic(), connection.cursor() as cursor:
         # An empty table is cheapest to scan; what matters is that the index *can* serve the query.
         cursor.execute("SET LOCAL enable_seqscan = off")
-        for query in (sweep.overdue(status, now), sweep.misleveled(status, now)):
-            plan = query.order_by(sweep._due(status), "pk")[:1000].explain()
-            assert f"case_{status}_due" in plan, plan
+        due = sweep._due(status)
+        reads = [(sweep.overdue(status, now), due, f"case_{status}_due"),
+                 (sweep.turning_yellow(status, now), "yellow_at", f"case_{status}_yellow"),
+                 (sweep.misleveled(status, now), due, f"case_{status}_flagged")]  # fmt: skip
+        for query, key, index in reads:
+            plan = query.order_by(key, "pk")[:1000].explain()
+            assert index in plan, plan
+
+
+def test_each_stage_keeps_the_moment_it_turns_yellow(people, rubbish):
+    case = report(people)  # 10:00, due 12:00: yellow from 11:36
+    assert case.yellow_at == at(2026, 11, 23, 11, 36)
+    case = dispatched(people, rubbish)  # 10:00 → 15:30 natural: yellow after 80 % of 5.5 h
+    assert case.yellow_at == at(2026, 11, 23, 14, 24)
+    services.case_request_extension(case=case, actor=people["handler"], reason="需调机械", amount=1,
+                                    unit="working_hours")  # fmt: skip
+    request = case.requests.get()
+    with time_machine.travel(at(2026, 11, 23, 11, 0), tick=False):
+        services.case_decide_request(request=request, actor=people["dispatcher"], approve=True)
+    case.refresh_from_db()
+    assert case.handling_due == at(2026, 11, 23, 16, 30)
+    assert case.yellow_at == at(2026, 11, 23, 15, 12), "moved with the deadline: 80 % of 10:00 → 16:30"
+    with time_machine.travel(at(2026, 11, 23, 15, 0), tick=False):
+        services.case_handle(case=case, actor=people["handler"])
+    case.refresh_from_db()
+    assert case.yellow_at > at(2026, 11, 23, 15, 0) and case.current_due > case.yellow_at
