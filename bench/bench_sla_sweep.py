@@ -124,7 +124,8 @@ def rows(count: int, now: datetime.datetime, due_share: float, yellow_share: flo
             due = started + allowed
         dues = [adapt(due) if column == f"{STAGE_OF_STATUS[status]}_due" else None for column in DUES]
         row = (f"B{n:011d}", "other", "", "", "基准案卷", "", "normal", rng.choice(departments), status,
-               adapt(started), *dues, "", "", adapt(started), adapt(started), "green", 0, 0, adapt(started + allowed * 4 / 5))  # fmt: skip
+               adapt(started), *dues, "", "", adapt(started), adapt(started), "green", 0, 0,
+               adapt(started + allowed * 4 / 5))  # fmt: skip
         yield row, kind
 
 

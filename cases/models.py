@@ -222,26 +222,34 @@ class Case(models.Model):
             models.UniqueConstraint(fields=["external_system", "external_id"], condition=~Q(external_id=""),
                                     name="case_external_id_unique"),
         ]  # fmt: skip
-        indexes = [
-            # The SLA sweep reads the running stage's deadline of open cases only.
-            models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s), name=f"case_{s}_due")
-            for s in OPEN_STATUSES
-        ] + [
-            # What turns yellow next: green rows by the moment they do.
-            models.Index(fields=["yellow_at"], condition=Q(status=s, sla_level="green"), name=f"case_{s}_yellow")
-            for s in OPEN_STATUSES
-        ] + [
-            # Yellow or red rows whose deadline moved later (an extension, a resumed suspension): few.
-            models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s) & ~Q(sla_level="green"),
-                         name=f"case_{s}_flagged")
-            for s in OPEN_STATUSES
-        ] + [
-            models.Index(fields=["department", "status"]),
-            models.Index(fields=["cell", "status"]),
-            # The measures' periods: cases due, dispatched, handled in a month.
-            models.Index(fields=["handling_due"], name="case_handling_due_all"),
-            models.Index(fields=["dispatched_at"], name="case_dispatched_at"),
-        ]
+        indexes = (
+            [
+                # The SLA sweep reads the running stage's deadline of open cases only.
+                models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s), name=f"case_{s}_due")
+                for s in OPEN_STATUSES
+            ]
+            + [
+                # What turns yellow next: green rows by the moment they do.
+                models.Index(fields=["yellow_at"], condition=Q(status=s, sla_level="green"), name=f"case_{s}_yellow")
+                for s in OPEN_STATUSES
+            ]
+            + [
+                # Yellow or red rows whose deadline moved later (an extension, a resumed suspension): few.
+                models.Index(
+                    fields=[f"{STAGE_OF_STATUS[s]}_due"],
+                    condition=Q(status=s) & ~Q(sla_level="green"),
+                    name=f"case_{s}_flagged",
+                )
+                for s in OPEN_STATUSES
+            ]
+            + [
+                models.Index(fields=["department", "status"]),
+                models.Index(fields=["cell", "status"]),
+                # The measures' periods: cases due, dispatched, handled in a month.
+                models.Index(fields=["handling_due"], name="case_handling_due_all"),
+                models.Index(fields=["dispatched_at"], name="case_dispatched_at"),
+            ]
+        )
 
     def __str__(self):
         return self.number or f"#{self.pk}"
@@ -261,7 +269,8 @@ class Case(models.Model):
         if due is None or self.stage_started_at is None:
             self.yellow_at = None
             return
-        self.yellow_at = self.stage_started_at + (due - self.stage_started_at) * YELLOW_SHARE.numerator / YELLOW_SHARE.denominator
+        allowed = due - self.stage_started_at
+        self.yellow_at = self.stage_started_at + allowed * YELLOW_SHARE.numerator / YELLOW_SHARE.denominator
 
 
 EVENT_LABELS = {

@@ -92,8 +92,13 @@ def turning_yellow(status: str, now) -> QuerySet:
     """Green, not yet due, and past the moment it turns yellow."""
     due = _due(status)
     return (
-        Case.objects.filter(status=status, sla_level=SlaLevel.GREEN, yellow_at__lte=now, suspended_at__isnull=True,
-                            **{f"{due}__gte": now})  # fmt: skip
+        Case.objects.filter(
+            status=status,
+            sla_level=SlaLevel.GREEN,
+            yellow_at__lte=now,
+            suspended_at__isnull=True,
+            **{f"{due}__gte": now},
+        )  # fmt: skip
         .annotate(target=Value(SlaLevel.YELLOW, output_field=models.CharField()))
         .values("pk", "sla_level", "target", due=F(due), key=F("yellow_at"))
     )

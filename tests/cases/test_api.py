@@ -451,8 +451,8 @@ def _with_request(kind):
 
 def _suspended(world):
     case, body = _with_request("suspension")(world)
-    services.case_decide_request(request=CaseRequest.objects.get(pk=body["request"]), actor=world.personas["dispatcher"],
-                                 approve=True)  # fmt: skip
+    request = CaseRequest.objects.get(pk=body["request"])
+    services.case_decide_request(request=request, actor=world.personas["dispatcher"], approve=True)
     return case, {}
 
 

@@ -138,8 +138,18 @@ def test_a_department_loses_a_case_dispatched_elsewhere(world):
 
 # role → the steps it may take on a CG case in cell 5 (its state aside).
 MAY = {
-    "dispatcher": {"register", "reject", "dispatch", "close", "decide_request", "verify", "resume", "merge", "reopen",
-                   "callback"},
+    "dispatcher": {
+        "register",
+        "reject",
+        "dispatch",
+        "close",
+        "decide_request",
+        "verify",
+        "resume",
+        "merge",
+        "reopen",
+        "callback",
+    },
     "cg_admin": {"handle", "accept", "request_return", "request_extension", "request_suspension", "resume"},
     "cg_handler": {"handle", "accept", "request_return", "request_extension", "request_suspension", "resume"},
     "gridworker": {"verify"},
