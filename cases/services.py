@@ -155,7 +155,7 @@ def case_accept(*, case: Case, actor, note: str = "") -> Case:
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_at", "updated_at"])
         _log(locked, "accept", Status.DISPATCHED, Status.DISPATCHED, actor, note, {})
-    case.refresh_from_db()
+    _sync(case, locked)
     return case
 
 
@@ -203,7 +203,7 @@ def case_callback(
         with transaction.atomic():
             locked = _lock(case, sources={Status.VERIFIED}, action="callback")
             _log(locked, "callback_attempt", locked.status, locked.status, actor, note.strip(), {"reached": False})
-        case.refresh_from_db()
+        _sync(case, locked)
         return case
     errors = {}
     if solved is None:
@@ -295,7 +295,7 @@ def case_resume(*, case: Case, actor) -> Case:
         locked.reset_yellow_at()
         locked.save(update_fields=[field, "suspended_at", "yellow_at", "updated_at"])
         _log(locked, "resume", locked.status, locked.status, actor, "", data)
-    case.refresh_from_db()
+    _sync(case, locked)
     return case
 
 
@@ -532,8 +532,18 @@ def _transition(case: Case, *, actor, action: str, sources: set, target: str, re
         locked.status = target
         locked.save()
         _log(locked, action, source, target, actor, reason, data)
-    case.refresh_from_db()
+    _sync(case, locked)
     return case
+
+
+def _sync(case: Case, locked: Case) -> None:
+    """The caller's instance becomes what was committed: the locked row as saved (no second read)."""
+    if case is locked:
+        return
+    for field in Case._meta.concrete_fields:
+        setattr(case, field.attname, getattr(locked, field.attname))
+    case._state.fields_cache = dict(locked._state.fields_cache)
+    case.__dict__.pop("_prefetched_objects_cache", None)
 
 
 def _lock(case: Case, *, sources, action: str) -> Case:
