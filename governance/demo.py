@@ -91,6 +91,14 @@ def seed_people(*, password: str, regions: dict[str, Region]) -> list[DemoLogin]
         )
         where = str(profile.department or profile.region or "")
         logins.append(DemoLogin(username, role, where))
+    # Every other department has a handler too, so each step of a demo case has a real actor.
+    # (Not listed one by one: the printed logins stay readable; their names are <code>_handler.)
+    for index, department in enumerate(Department.objects.exclude(code__in=["CG"]).order_by("code")):
+        services.staff_upsert(
+            username=f"{department.code.lower()}_handler", role=Role.DEPARTMENT_HANDLER,
+            full_name=f"{department.name}处置人员", password=password, phone=f"1390000{index:04d}",
+            department=department,
+        )  # fmt: skip
     _set_head(cg, "cg_admin", "0574-87000001")
     _set_head(sz, "sz_admin", "0574-87000002")
     return logins

@@ -21,3 +21,5 @@ echo "=== unification, both ===";         $py bench/bench_grids_unify.py \
   --database-url "spatialite:///$PWD/var/bench/unify.sqlite3" --database-url "${postgis%/*}/governance_bench_unify"
 echo "=== SLA sweep, PostGIS (1,000,000 open cases) ==="; $py bench/bench_sla_sweep.py --database-url "${postgis%/*}/governance_bench_sweep"
 echo "=== measures (KPI), PostGIS (1,000,000 cases) ==="; $py bench/bench_kpi.py --database-url "${postgis%/*}/governance_bench_kpi"
+echo "=== case transitions, both (2,000 cases; 4 connections on PostGIS) ==="; $py bench/bench_transitions.py \
+  --database-url "spatialite:///$PWD/var/bench/transitions.sqlite3" --database-url "${postgis%/*}/governance_bench_transitions"

@@ -2,17 +2,19 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from cases.models import Case
 from governance.models import Department, Region, Role, StaffProfile
 from grids.models import CellAssignment, GridVersion, Layer
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_builds_the_city_and_is_idempotent(settings, capsys):
+def test_seed_demo_builds_the_city_and_is_idempotent(settings, capsys, english):
     settings.DEBUG = True
     call_command("seed_demo")
     first = capsys.readouterr().out
     call_command("seed_demo")
+    second = capsys.readouterr().out
     assert Region.objects.filter(level="district").count() == 1
     assert Region.objects.filter(level="street").count() >= 3
     assert Region.objects.filter(level="community").count() >= 12
@@ -33,6 +35,9 @@ def test_seed_demo_builds_the_city_and_is_idempotent(settings, capsys):
     assert leader_cells.count() == 24 and worker_cells.first().cell in {a.cell for a in leader_cells}
     formats = set(Layer.objects.values_list("source_format", flat=True))
     assert formats == {"GeoJSON", "ESRI Shapefile", "GPKG"}
+    # The cases (tests/cases/test_demo_cases.py has the details), loaded once.
+    assert Case.objects.filter(external_system="demo").count() == 300 == Case.objects.count()
+    assert "Demo cases: 300 over the last 60 days" in first and "Demo cases: 300 already loaded" in second
 
 
 def test_community_boundaries_tile_their_street():
