@@ -19,7 +19,7 @@ from django.utils import timezone
 from cases import selectors
 from cases.models import OPEN_STATUSES, CaseRequest, Severity, SlaLevel, Status
 from cases.steps import STEPS
-from governance.models import Department, Role
+from governance.models import Department, Region, Role
 from governance.views import role_required
 
 PAGE_SIZE = 50
@@ -143,6 +143,7 @@ def case_map(request):
     """Open cases on the map, coloured by severity."""
     config = {
         "url": "cases.geojson",
+        "communities": _community_outlines(),
         "center": list(settings.MAP_DEFAULT_CENTER),
         "zoom": settings.MAP_DEFAULT_ZOOM,
         "tileUrl": settings.MAP_TILE_URL,
@@ -153,6 +154,16 @@ def case_map(request):
     )
     legend = [(value, label, counts.get(value, 0)) for value, label in Severity.choices]
     return render(request, "cases/command/map.html", {"config": config, "legend": legend, "section": "map"})
+
+
+def _community_outlines() -> dict:
+    """The communities' boundaries, simplified: where the dots are, without any tile server."""
+    features = []
+    for region in Region.objects.filter(level=Region.Level.COMMUNITY, boundary__isnull=False).order_by("code"):
+        shape = region.boundary.transform(4326, clone=True).simplify(0.00005, preserve_topology=True)
+        features.append({"type": "Feature", "geometry": json.loads(shape.geojson),
+                         "properties": {"name": region.name, "code": region.code}})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
 
 
 # A map of the whole city's open cases is bounded; a city with more open cases filters by severity.

@@ -105,6 +105,14 @@ def reference_data(transactional_db):
                 cursor.execute(statement)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """Every transactional test starts from what a fresh database holds, whatever ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames:
+        request.getfixturevalue("reference_data")
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process():
     """A real worker (separate process) on the test Redis, for the session."""

@@ -28,9 +28,20 @@
     const source = new ol.source.Vector();
     const shown = new Set(Array.from(document.querySelectorAll('#severity-filter input:checked')).map(function (i) { return i.value; }));
     const view = new ol.View({center: ol.proj.fromLonLat(config.center), zoom: config.zoom});
+    const outlines = new ol.layer.Vector({
+      source: new ol.source.Vector({features: format.readFeatures(config.communities)}),
+      style: function (f) {
+        return new ol.style.Style({
+          stroke: new ol.style.Stroke({color: '#8c959f', width: 1.2}),
+          fill: new ol.style.Fill({color: 'rgba(255,255,255,0.6)'}),
+          text: new ol.style.Text({text: f.get('name'), font: '12px sans-serif', fill: new ol.style.Fill({color: '#57606a'}),
+                                   overflow: false}),
+        });
+      },
+    });
     const map = new ol.Map({
       target: element, view: view,
-      layers: window.gridStyles.baseLayers(config).concat([new ol.layer.Vector({
+      layers: window.gridStyles.baseLayers(config).concat([outlines, new ol.layer.Vector({
         source: source,
         style: function (f) { return shown.has(f.get('severity')) ? styleFor(f) : null; },
       })]),
