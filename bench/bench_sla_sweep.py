@@ -16,7 +16,7 @@ bench_grids_unify.py does); a spatialite:/// URL names a file, recreated.
 2. select: the sweep's read of the overdue rows (cases.sweep.overdue, in its
    keyset batches of 1,000, every open status) against the floor, the raw SQL
    that reads the same rows through the same partial index in one query per
-   status, `SELECT id, <stage>_due … WHERE status = %s AND <stage>_due < %s
+   status, `SELECT id, <stage>_due … WHERE status = %s AND sla_level <> 'red' AND <stage>_due < %s
    ORDER BY <stage>_due`, on the same connection, taking turns, fastest of 5.
    Both must return the same ids. Goal: within 2× the floor.
 3. plans: EXPLAIN of both for every status must name the status's partial index.
@@ -157,7 +157,7 @@ def load(count: int, now: datetime.datetime, due_share: float, yellow_share: flo
 
 def floor_sql(status: str) -> str:
     due = sweep._due(status)
-    return f"SELECT id, {due} FROM cases_case WHERE status = %s AND {due} < %s ORDER BY {due}"
+    return f"SELECT id, {due} FROM cases_case WHERE status = %s AND sla_level <> 'red' AND {due} < %s ORDER BY {due}"
 
 
 def select_floor(cursor, now) -> list[int]:

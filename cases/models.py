@@ -225,7 +225,12 @@ class Case(models.Model):
         indexes = (
             [
                 # The SLA sweep reads the running stage's deadline of open cases only.
-                models.Index(fields=[f"{STAGE_OF_STATUS[s]}_due"], condition=Q(status=s), name=f"case_{s}_due")
+                # What breaches next: rows not yet red, by deadline. Red rows leave it once escalated.
+                models.Index(
+                    fields=[f"{STAGE_OF_STATUS[s]}_due"],
+                    condition=Q(status=s) & ~Q(sla_level="red"),
+                    name=f"case_{s}_due",
+                )
                 for s in OPEN_STATUSES
             ]
             + [

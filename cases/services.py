@@ -293,7 +293,8 @@ def case_resume(*, case: Case, actor) -> Case:
         setattr(locked, field, new_due)
         locked.suspended_at = None
         locked.reset_yellow_at()
-        locked.save(update_fields=[field, "suspended_at", "yellow_at", "updated_at"])
+        locked.sla_level = SlaLevel.GREEN  # a new deadline: the sweep judges it afresh
+        locked.save(update_fields=[field, "suspended_at", "yellow_at", "sla_level", "updated_at"])
         _log(locked, "resume", locked.status, locked.status, actor, "", data)
     _sync(case, locked)
     return case
@@ -456,7 +457,8 @@ def _approve_extension(case: Case, request: CaseRequest, *, actor, department=No
     setattr(case, field, new_due)
     case.extension_count += 1
     case.reset_yellow_at()
-    case.save(update_fields=[field, "extension_count", "yellow_at", "updated_at"])
+    case.sla_level = SlaLevel.GREEN  # a new deadline: the sweep judges it afresh
+    case.save(update_fields=[field, "extension_count", "yellow_at", "sla_level", "updated_at"])
     data = {"request": request.pk, "amount": _amount(request.amount), "unit": request.unit, "old_due": _iso(old_due),
             "new_due": _iso(new_due)}  # fmt: skip
     _log(case, "extend", case.status, case.status, actor, request.reason, data)

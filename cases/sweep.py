@@ -1,8 +1,9 @@
 """The SLA sweep (domain.md §6): yellow at 80 % of a stage's time, red and escalated (督办) on breach.
 
 Race-safe in the healthchecks way. Each open status has a partial index on its
-running stage's deadline column (`case_<status>_due`); the sweep reads through
-it in bounded batches ordered by the deadline, then claims each row with a
+running stage's deadline column over the rows not yet red (`case_<status>_due`),
+so escalated rows leave the read; the sweep reads through it in bounded batches
+ordered by the deadline, then claims each row with a
 conditional UPDATE that repeats what it read (status, deadline, level). A row
 that a transition or another sweep changed in between matches nothing and is
 left alone, so concurrent sweeps are safe without any lock. "Escalated once
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 import redis
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 
 from cases import notifications
@@ -76,14 +77,13 @@ def sla_sweep(
 
 
 def overdue(status: str, now) -> QuerySet:
-    """Past their deadline and not yet escalated for it. A red row whose breach has no
-    escalation is one whose stage restarted (a new due) while it was red: transitions
-    keep the stored level, and no sweep may have run between the restart and the new breach."""
+    """Past their deadline and not yet red. Every change of a deadline (a new stage, an approved
+    extension, a resumed suspension) sets the level back to green, so a red row is one whose
+    breach was claimed; a new deadline makes a new breach that this read finds again."""
     due = _due(status)
-    escalated = Escalation.objects.filter(case=OuterRef("pk"), stage=STAGE_OF_STATUS[status], due=OuterRef(due))
     return (
         Case.objects.filter(status=status, suspended_at__isnull=True, **{f"{due}__lt": now})
-        .filter(~Q(sla_level=SlaLevel.RED) | ~Exists(escalated))
+        .exclude(sla_level=SlaLevel.RED)
         .values("pk", "number", "department_id", "sla_level", due=F(due), key=F(due))
     )
 

@@ -387,3 +387,22 @@ def test_each_stage_keeps_the_moment_it_turns_yellow(people, rubbish):
         services.case_handle(case=case, actor=people["handler"])
     case.refresh_from_db()
     assert case.yellow_at > at(2026, 11, 23, 15, 0) and case.current_due > case.yellow_at
+
+
+def test_an_extension_is_a_new_deadline_judged_afresh(people, rubbish):
+    """Red and escalated at 15:31; an extension of 1 working hour moves the deadline to 16:30:
+    green again, not escalated again until that deadline passes too, then escalated once more."""
+    case = dispatched(people, rubbish)
+    assert run(at(2026, 11, 23, 15, 31)).escalated == 1 and level(case) == SlaLevel.RED
+    services.case_request_extension(case=case, actor=people["handler"], reason="需调机械", amount=1,
+                                    unit="working_hours")  # fmt: skip
+    with time_machine.travel(at(2026, 11, 23, 15, 40), tick=False):
+        services.case_decide_request(request=case.requests.get(), actor=people["dispatcher"], approve=True)
+    assert level(case) == SlaLevel.GREEN
+    assert run(at(2026, 11, 23, 15, 45)).yellow == 1, "past 80 % of 10:00 → 16:30"
+    assert run(at(2026, 11, 23, 16, 0)).escalated == 0
+    assert run(at(2026, 11, 23, 16, 31)).escalated == 1
+    assert list(case.escalations.order_by("due").values_list("due", flat=True)) == [
+        at(2026, 11, 23, 15, 30),
+        at(2026, 11, 23, 16, 30),
+    ]
