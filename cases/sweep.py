@@ -65,8 +65,9 @@ def sla_sweep(
             result.scanned += len(rows)
             _breach_batch(status, rows, recipients, result)
     for status in OPEN_STATUSES:
-        for query, key in ((turning_yellow(status, now), "yellow_at"), (misleveled(status, now), _due(status))):
-            for rows in _batches(query, key, batch_size, max_batches, heartbeat):
+        reads = ((turning_yellow(status, now), "yellow_at", "key"), (misleveled(status, now), _due(status), "due"))
+        for query, key, row_key in reads:
+            for rows in _batches(query, key, batch_size, max_batches, heartbeat, row_key=row_key):
                 result.scanned += len(rows)
                 _relevel_batch(status, rows, result)
     result.requeued = notifications.notifications_requeue(now=now, limit=batch_size)
@@ -84,7 +85,7 @@ def overdue(status: str, now) -> QuerySet:
     return (
         Case.objects.filter(status=status, suspended_at__isnull=True, **{f"{due}__lt": now})
         .exclude(sla_level=SlaLevel.RED)
-        .values("pk", "number", "department_id", "sla_level", due=F(due), key=F(due))
+        .values("pk", "number", "department_id", "sla_level", due=F(due))
     )
 
 
@@ -118,7 +119,7 @@ def misleveled(status: str, now) -> QuerySet:
         .exclude(sla_level=SlaLevel.GREEN)
         .annotate(target=target)
         .exclude(sla_level=F("target"))
-        .values("pk", "sla_level", "target", due=F(due), key=F(due))
+        .values("pk", "sla_level", "target", due=F(due))
     )
 
 
@@ -126,9 +127,13 @@ def _due(status: str) -> str:
     return f"{STAGE_OF_STATUS[status]}_due"
 
 
-def _batches(query: QuerySet, key: str, size: int, max_batches: int | None, heartbeat) -> Iterator[list[dict]]:
-    """Keyset pages in (key, pk) order, `key` the indexed column the read ranges over: a row whose
-    claim failed is never read twice in a pass, and `key >= last` keeps every page a range scan."""
+def _batches(
+    query: QuerySet, key: str, size: int, max_batches: int | None, heartbeat, row_key: str = "due"
+) -> Iterator[list[dict]]:
+    """Keyset pages in (key, pk) order, `key` the indexed column the read ranges over and `row_key`
+    its value in a row: a row whose claim failed is never read twice in a pass, and `key >= last`
+    keeps every page a range scan. (A timestamp is the costliest thing in a row to load: the
+    deadline is read once, not again as the key.)"""
     last = None
     for _ in range(max_batches) if max_batches else itertools.count():
         if heartbeat:
@@ -141,7 +146,7 @@ def _batches(query: QuerySet, key: str, size: int, max_batches: int | None, hear
             yield rows
         if len(rows) < size:
             return
-        last = (rows[-1]["key"], rows[-1]["pk"])
+        last = (rows[-1][row_key], rows[-1]["pk"])
 
 
 # --- the writes: claim, then act on what was claimed ------------------------------------
