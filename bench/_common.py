@@ -90,3 +90,25 @@ def write_result(name: str, payload: dict) -> Path:
     partial.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     partial.replace(path)
     return path
+
+
+def as_postgres(*args: str) -> None:
+    """Run a PostgreSQL client command as the postgres superuser (benches need createdb and extensions)."""
+    import subprocess
+
+    subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
+
+
+def reset_database(url: str) -> None:
+    """Start a throw-away bench database empty: a SpatiaLite file (and its journals) removed, or a
+    PostGIS database dropped and created with the extension."""
+    if url.startswith("spatialite:///"):
+        path = Path(url.removeprefix("spatialite://"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(path.name + "*"):
+            stale.unlink()
+        return
+    name = url.rsplit("/", 1)[1]
+    as_postgres("dropdb", "--if-exists", name)
+    as_postgres("createdb", "-O", "governance", name)
+    as_postgres("psql", "-q", "-d", name, "-c", "CREATE EXTENSION postgis")

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import PROJECT_DIR, setup_django, write_result
+from _common import PROJECT_DIR, reset_database, setup_django, write_result
 
 CHILD = r"""
 import pickle, resource, sys, time, json
@@ -107,24 +107,12 @@ print(json.dumps({"import_s": imported, "unify_commit_s": unified, "cells": resu
 """
     paths = {"jurisdiction": str(files.jurisdiction), "layers": {k: str(v) for k, v in files.layers.items()}}
     env = os.environ | {"DATABASE_URL": database_url, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "governance.settings"}
-    _reset(database_url)
+    reset_database(database_url)
     out = subprocess.run([sys.executable, "-c", script, str(PROJECT_DIR), json.dumps(paths)], capture_output=True,
                          text=True, env=env, check=False)  # fmt: skip
     if out.returncode:
         raise SystemExit(f"end-to-end run on {database_url} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _reset(database_url: str) -> None:
-    """Start each database empty, so the run measures a first unification."""
-    if database_url.startswith("spatialite:///"):
-        Path(database_url.removeprefix("spatialite://")).unlink(missing_ok=True)
-        return
-    name = database_url.rsplit("/", 1)[1]
-    subprocess.run(["runuser", "-u", "postgres", "--", "dropdb", "--if-exists", name], check=True)
-    subprocess.run(["runuser", "-u", "postgres", "--", "createdb", "-O", "governance", name], check=True)
-    subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-q", "-d", name, "-c", "CREATE EXTENSION postgis"],
-                   check=True)  # fmt: skip
 
 
 def main() -> None:

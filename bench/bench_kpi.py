@@ -28,11 +28,10 @@ Writes bench/results/kpi.json.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from _common import setup_django, write_result
+from _common import as_postgres, reset_database, setup_django, write_result
 
 SEED = 0.20261123
 DEFAULT_URL = "postgis://governance:governance@127.0.0.1:5432/governance_bench_kpi"
@@ -50,19 +49,8 @@ def parse_options() -> argparse.Namespace:
     return options
 
 
-def as_postgres(*args: str) -> None:
-    subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
-
-
-def reset(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    as_postgres("dropdb", "--if-exists", name)
-    as_postgres("createdb", "-O", "governance", name)
-    as_postgres("psql", "-q", "-d", name, "-c", "CREATE EXTENSION postgis")
-
-
 OPTIONS = parse_options()
-reset(OPTIONS.database_url)
+reset_database(OPTIONS.database_url)
 os.environ["DATABASE_URL"] = OPTIONS.database_url
 setup_django()
 

@@ -33,12 +33,10 @@ import argparse
 import datetime
 import os
 import random
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from _common import best_time, setup_django, write_result
+from _common import as_postgres, best_time, reset_database, setup_django, write_result
 
 SEED = 20261123
 DEFAULT_URL = "postgis://governance:governance@127.0.0.1:5432/bench_sla_sweep"
@@ -54,25 +52,8 @@ def parse_options() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def as_postgres(*args: str) -> None:
-    subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
-
-
-def reset(url: str) -> None:
-    if url.startswith("spatialite:///"):
-        path = Path(url.removeprefix("spatialite://"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(path.name + "*"):
-            stale.unlink()
-        return
-    name = url.rsplit("/", 1)[1]
-    as_postgres("dropdb", "--if-exists", name)
-    as_postgres("createdb", "-O", "governance", name)
-    as_postgres("psql", "-q", "-d", name, "-c", "CREATE EXTENSION postgis")
-
-
 OPTIONS = parse_options()
-reset(OPTIONS.database_url)
+reset_database(OPTIONS.database_url)
 os.environ["DATABASE_URL"] = OPTIONS.database_url
 setup_django()
 

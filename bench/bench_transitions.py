@@ -37,9 +37,8 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from _common import PROJECT_DIR, setup_django, write_result
+from _common import PROJECT_DIR, reset_database, setup_django, write_result
 
 SEED = 20261123
 DESCRIPTION = "基准案卷：路边堆放着几袋生活垃圾"
@@ -58,19 +57,6 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
-
-
-def reset(url: str) -> None:
-    if url.startswith("spatialite:///"):
-        path = Path(url.removeprefix("spatialite://"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(path.name + "*"):
-            stale.unlink()
-        return
-    name = url.rsplit("/", 1)[1]
-    for command in (["dropdb", "--if-exists", name], ["createdb", "-O", "governance", name],
-                    ["psql", "-q", "-d", name, "-c", "CREATE EXTENSION postgis"]):  # fmt: skip
-        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True)
 
 
 OPTIONS = parse_options()
@@ -103,7 +89,7 @@ def main() -> None:
     began = time.perf_counter()
     databases = {}
     for url in options.database_url or DEFAULT_URLS:
-        reset(url)
+        reset_database(url)
         args = ["--database-url", url, "--cases", str(options.cases), "--threads", str(options.threads),
                 "--chunk", str(options.chunk), "--child"]  # fmt: skip
         # Progress goes to stderr, passed through; the figures come back as the last line of stdout.
