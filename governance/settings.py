@@ -105,8 +105,19 @@ if DATABASE_URL.split("://", 1)[0] not in _SCHEMES:
     )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
 if DATABASES["default"]["ENGINE"].endswith("spatialite"):
-    # Writers wait for each other instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Concurrent writers wait for each other instead of failing with "database is
+    # locked" (docs/embedded-database.md). SQLite's default DEFERRED transaction
+    # reads first and asks for the write lock only at its first write; when
+    # another connection writes meanwhile SQLite cannot wait (it would deadlock)
+    # and fails at once, whatever the timeout. BEGIN IMMEDIATE takes the write
+    # lock at the start of every atomic block, where the busy timeout does wait.
+    # WAL lets readers go on while one writes; synchronous stays FULL so a
+    # committed report survives a power cut.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=env_float("SQLITE_BUSY_TIMEOUT", 30.0),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+    )
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SPATIALITE_NAME", "") or None}
     # The file's folder must exist before SQLite can create the file.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
