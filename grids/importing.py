@@ -1,21 +1,28 @@
 """Read polygons from GeoJSON, a zipped Shapefile or a GeoPackage, in any CRS.
 
-GDAL (through GeoDjango) reads the file; each geometry is transformed once to
-the storage SRID, then repaired. Nothing is dropped without a line in the
-report: features without a geometry or with a non-polygon geometry are
-reported and skipped, invalid ones are repaired and reported, duplicate or
-missing codes are made unique and reported.
+grids.sources reads each feature's rings as plain numbers (GeoJSON in Python,
+the others through OGR's WKB, never through GEOS); grids.validation checks
+them in the file's own CRS; only then are they transformed once to the
+storage SRID (with pyproj), checked again, and handed to GEOS to be repaired.
+A file that fails a check is refused as a whole, naming the feature. Nothing
+is dropped without a line in the report: features without a geometry or with
+a non-polygon geometry are reported and skipped, invalid ones are repaired
+and reported, duplicate or missing codes are made unique and reported.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyproj
 import shapely
 from django.conf import settings
-from django.contrib.gis.gdal import CoordTransform, DataSource, GDALException, SpatialReference
 from django.utils.translation import gettext as _
 
+from grids import validation
 from grids.geometry import repair, to_geojson
+from grids.sources import RawFeature, RawLayer, SourceError, read_geojson, read_ogr
+from grids.validation import GeometryError, check_counts, check_rings, crs_bounds
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".zip": "ESRI Shapefile", ".gpkg": "GPKG"}
 
@@ -40,34 +47,31 @@ class SourceData:
     srs: str
     problems: list[dict]  # report items (kind, code, message, geometry?)
 
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return tuple(shapely.total_bounds(np.asarray([f.geometry for f in self.features], dtype=object)).tolist())
+
 
 def read_polygons(path: Path, *, code_field: str = "code", name_field: str = "name", extra_fields=()) -> SourceData:
-    datasource = _open(path)
-    layer = _polygon_layer(datasource, path)
-    fields = list(layer.fields)
-    for wanted in (code_field,):
-        if wanted not in fields:
-            raise LayerImportError(
-                _("The file has no field %(field)s; its fields are: %(fields)s.")
-                % {"field": wanted, "fields": ", ".join(fields) or "—"}
-            )
-    transform, srs_name = _transform_for(layer)
+    layer = _open(Path(path))
+    if code_field not in layer.fields:
+        raise LayerImportError(
+            _("The file has no field %(field)s; its fields are: %(fields)s.")
+            % {"field": code_field, "fields": ", ".join(layer.fields) or "—"}
+        )
+    reader = _Reader(layer)
     features, problems, seen = [], [], {}
-    for index, feature in enumerate(layer):
-        code = _text(feature, code_field, fields)
+    for index, raw in enumerate(layer.features):
+        code = _text(raw, code_field)
         label = code or f"#{index + 1}"
-        geometry = _geometry(feature, transform)
-        if geometry is None:
-            problems.append({"kind": "no_geometry", "code": label, "message": _("The feature has no geometry.")})
-            continue
-        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(
-                {
-                    "kind": "not_polygon",
-                    "code": label,
-                    "message": _("A %(type)s is not an area; skipped.") % {"type": geometry.geom_type},
-                }
-            )
+        try:
+            geometry = reader.geometry(raw)
+        except GeometryError as error:
+            raise LayerImportError(
+                _("Feature %(feature)s (#%(n)s): %(error)s") % {"feature": label, "n": index + 1, "error": error}
+            ) from error
+        if isinstance(geometry, dict):
+            problems.append({"code": label} | geometry)
             continue
         fixed = repair(geometry)
         if fixed.geometry is None:
@@ -83,80 +87,75 @@ def read_polygons(path: Path, *, code_field: str = "code", name_field: str = "na
                 }
             )
         code = _unique_code(code, index, seen, problems)
-        extra = {name: _text(feature, name, fields) for name in extra_fields}
-        features.append(
-            SourceFeature(code, _text(feature, name_field, fields), fixed.geometry, not fixed.was_valid, extra)
-        )
+        extra = {name: _text(raw, name) for name in extra_fields}
+        features.append(SourceFeature(code, _text(raw, name_field), fixed.geometry, not fixed.was_valid, extra))
     if not features:
         raise LayerImportError(_("The file holds no polygon that could be imported."))
-    return SourceData(features, datasource.driver.name, srs_name, problems)
+    return SourceData(features, layer.format, layer.srs_name, problems)
 
 
-def _open(path: Path) -> DataSource:
-    path = Path(path)
+def _open(path: Path) -> RawLayer:
     if not path.is_file():
-        raise LayerImportError(_("No such file: %(path)s") % {"path": path})
-    if path.suffix.lower() not in FORMATS:
+        raise LayerImportError(_("No such file: %(name)s") % {"name": path.name})
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
         raise LayerImportError(
             _("Unsupported file type %(suffix)s: use GeoJSON, a Shapefile in a .zip, or a GeoPackage.")
-            % {"suffix": path.suffix or "?"}
+            % {"suffix": suffix or "?"}
         )
-    # GDAL reads a zipped Shapefile in place through its virtual file system.
-    name = f"/vsizip/{path.resolve()}" if path.suffix.lower() == ".zip" else str(path)
-    try:
-        return DataSource(name)
-    except GDALException as error:
-        raise LayerImportError(_("GDAL cannot read the file: %(error)s") % {"error": error}) from error
-
-
-def _polygon_layer(datasource: DataSource, path: Path):
-    layers = [layer for layer in datasource if layer.num_feat]
-    if not layers:
-        raise LayerImportError(_("The file %(name)s holds no features.") % {"name": Path(path).name})
-    if len(layers) > 1:
-        names = ", ".join(layer.name for layer in layers)
+    if path.stat().st_size > validation.MAX_FILE_BYTES:
         raise LayerImportError(
-            _("The file holds several layers (%(names)s); export the one to import on its own.") % {"names": names}
+            _("The file is larger than %(mb)d MB.") % {"mb": validation.MAX_FILE_BYTES // (1024 * 1024)}
         )
-    return layers[0]
-
-
-def _transform_for(layer):
-    target = SpatialReference(settings.STORAGE_SRID)
-    source = layer.srs
-    if source is None:
-        # GeoJSON without a "crs" member is WGS84 by definition (RFC 7946).
-        return None, "EPSG:4326 (assumed)"
-    source = SpatialReference(source.wkt)
-    name = f"EPSG:{source.srid}" if source.srid else (source.name or "unknown")
-    if source.srid == settings.STORAGE_SRID or (source.geographic and source.name in ("WGS 84", "WGS84")):
-        return None, name
     try:
-        return CoordTransform(source, target), name
-    except GDALException as error:
-        raise LayerImportError(
-            _("Cannot transform from %(srs)s to WGS84: %(error)s") % {"srs": name, "error": error}
-        ) from error
+        return read_geojson(path) if FORMATS[suffix] == "GeoJSON" else read_ogr(path, FORMATS[suffix])
+    except SourceError as error:
+        raise LayerImportError(str(error)) from error
 
 
-def _geometry(feature, transform):
-    try:
-        ogr = feature.geom
-    except GDALException:
-        return None  # GeoDjango raises on a feature whose geometry is null
-    if ogr is None:
-        return None
-    if transform is not None:
-        ogr.transform(transform)
-    geometry = shapely.from_wkb(bytes(ogr.wkb))
-    return None if geometry.is_empty else shapely.force_2d(geometry)
+class _Reader:
+    """Turns a raw feature into a checked WGS84 shapely geometry, or a report item saying why not."""
+
+    def __init__(self, layer: RawLayer):
+        self.bounds = crs_bounds(layer.crs)
+        target = pyproj.CRS.from_epsg(settings.STORAGE_SRID)
+        same = layer.crs == target
+        self.transformer = None if same else pyproj.Transformer.from_crs(layer.crs, target, always_xy=True)
+        self.vertices = 0
+
+    def geometry(self, raw: RawFeature):
+        kind, polygons = raw.geometry()
+        if kind is None:
+            return {"kind": "no_geometry", "message": _("The feature has no geometry.")}
+        if polygons is None:
+            return {"kind": "not_polygon", "message": _("A %(type)s is not an area; skipped.") % {"type": kind}}
+        if not polygons:
+            return {"kind": "empty", "message": _("The polygon has no area; skipped.")}
+        count = check_rings(polygons, bounds=self.bounds)
+        check_counts(rings=0, vertices=count)
+        self.vertices += count
+        if self.vertices > validation.MAX_VERTICES_PER_FILE:
+            raise GeometryError(
+                _("the file holds more than %(max)s vertices in all.") % {"max": validation.MAX_VERTICES_PER_FILE}
+            )
+        if self.transformer is not None:
+            # A valid projected coordinate can still land on inf/NaN: checked again after the transform.
+            polygons = [[self._transform(ring) for ring in rings] for rings in polygons]
+            check_rings(polygons, bounds=validation.WGS84_BOUNDS)
+        shapes = [shapely.Polygon(rings[0], rings[1:]) for rings in polygons]
+        return shapes[0] if len(shapes) == 1 else shapely.MultiPolygon(shapes)
+
+    def _transform(self, ring: np.ndarray) -> np.ndarray:
+        x, y = self.transformer.transform(ring[:, 0], ring[:, 1], errcheck=False)
+        ring = np.column_stack([x, y])
+        ring[-1] = ring[0]  # the same point transforms to the same numbers; keep the ring closed exactly
+        return ring
 
 
-def _text(feature, name: str, fields: list[str]) -> str:
-    if name not in fields:
-        return ""
-    value = feature.get(name)
-    return "" if value is None else str(value).strip()
+def _text(raw: RawFeature, name: str) -> str:
+    value = raw.value(name)
+    # A list or object where a code belongs is no code (and its repr could recurse as deep as the JSON).
+    return "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
 
 
 def _unique_code(code: str, index: int, seen: dict, problems: list) -> str:

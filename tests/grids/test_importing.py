@@ -126,7 +126,7 @@ def test_duplicate_missing_codes_and_non_polygons_are_reported_not_lost(tmp_path
     ("name", "content", "message"),
     [
         ("x.txt", "hello", "Unsupported file type"),
-        ("x.geojson", "{not json", "GDAL cannot read"),
+        ("x.geojson", "{not json", "not valid JSON"),
         ("x.geojson", json.dumps({"type": "FeatureCollection", "features": []}), "no features"),
     ],
 )
