@@ -6,6 +6,11 @@ nothing and a committed one is never lost: the SLA sweep re-queues rows left
 undelivered (a lost message, a worker killed mid-task) through the
 `outbox_undelivered` partial index.
 
+Sending the delivery task never fails the writer: when the broker cannot
+take it (Redis down) the rows simply wait in the outbox, and the sweep of the
+beat schedule re-queues them once Redis is back. `sla_sweep --no-lock` does not
+queue at all, for the same reason.
+
 A channel is a callable that takes a Notification and raises DeliveryError
 when it should be tried again later. In-app is the only channel so far (the
 outbox row is the message); SMS or e-mail plug in by adding to CHANNELS.
@@ -23,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
 from cases.models import Escalation, Notification, Stage
 from governance.celery import app
@@ -94,7 +100,19 @@ def queue_delivery(ids: list[int]) -> None:
     """Deliver after the current transaction commits (at once outside one)."""
     if ids:
         ids = list(ids)
-        transaction.on_commit(lambda: app.signature(DELIVER_TASK, args=(ids,)).delay())
+        transaction.on_commit(lambda: _send_task(ids))
+
+
+def _send_task(ids: list[int]) -> bool:
+    # ignore_result: nobody reads a delivery's result, and expecting one makes the sender subscribe
+    # to the result store first, which with Redis down retries for ~20 s and then raises RuntimeError.
+    try:
+        app.signature(DELIVER_TASK, args=(ids,)).apply_async(ignore_result=True)
+    except OperationalError as error:
+        # The rows are committed: they wait in the outbox for the sweep to re-queue them.
+        logger.warning("Delivery of %s notification(s) not queued, they stay in the outbox: %s", len(ids), error)
+        return False
+    return True
 
 
 def notifications_requeue(*, now=None, older_than: datetime.timedelta = REQUEUE_AFTER, limit: int = 1000) -> int:
@@ -104,6 +122,11 @@ def notifications_requeue(*, now=None, older_than: datetime.timedelta = REQUEUE_
     ids = list(stale.order_by("created_at").values_list("pk", flat=True)[:limit])
     queue_delivery(ids)
     return len(ids)
+
+
+def notifications_waiting() -> int:
+    """How many rows are still undelivered (the outbox_undelivered partial index)."""
+    return Notification.objects.filter(delivered_at__isnull=True).count()
 
 
 # --- delivering -------------------------------------------------------------------------

@@ -52,25 +52,33 @@ class SweepResult:
 
 
 def sla_sweep(
-    *, now=None, batch_size: int = 1000, max_batches: int | None = None, heartbeat: Callable[[], object] | None = None
+    *,
+    now=None,
+    batch_size: int = 1000,
+    max_batches: int | None = None,
+    heartbeat: Callable[[], object] | None = None,
+    queue: bool = True,
 ) -> SweepResult:
     """One pass over every open status. `max_batches` bounds each status's overdue and
     not-yet-due reads separately, so a backlog in one cannot starve the others;
-    `heartbeat` runs before each batch (the periodic task extends its lock there)."""
+    `heartbeat` runs before each batch (the periodic task extends its lock there).
+    `queue=False` writes the outbox but sends nothing to Celery (Redis is down): a later
+    sweep that queues re-queues those rows."""
     now = now or timezone.now()
     result = SweepResult()
     recipients = notifications.EscalationRecipients.load()
     for status in OPEN_STATUSES:
         for rows in _batches(overdue(status, now), _due(status), batch_size, max_batches, heartbeat):
             result.scanned += len(rows)
-            _breach_batch(status, rows, recipients, result)
+            _breach_batch(status, rows, recipients, result, queue=queue)
     for status in OPEN_STATUSES:
         reads = ((turning_yellow(status, now), "yellow_at", "key"), (misleveled(status, now), _due(status), "due"))
         for query, key, row_key in reads:
             for rows in _batches(query, key, batch_size, max_batches, heartbeat, row_key=row_key):
                 result.scanned += len(rows)
                 _relevel_batch(status, rows, result)
-    result.requeued = notifications.notifications_requeue(now=now, limit=batch_size)
+    if queue:
+        result.requeued = notifications.notifications_requeue(now=now, limit=batch_size)
     return result
 
 
@@ -160,7 +168,7 @@ def _claim(status: str, row: dict, level: str) -> bool:
     return claimed == 1
 
 
-def _breach_batch(status: str, rows: list[dict], recipients, result: SweepResult) -> None:
+def _breach_batch(status: str, rows: list[dict], recipients, result: SweepResult, *, queue: bool = True) -> None:
     """Claim, escalate, write the outbox: one transaction per batch, delivery queued on its commit."""
     with transaction.atomic():
         claimed = {row["pk"]: row for row in rows if _claim(status, row, SlaLevel.RED)}
@@ -176,7 +184,8 @@ def _breach_batch(status: str, rows: list[dict], recipients, result: SweepResult
             )
         ids = notifications.notifications_write(notices)
         result.notifications += len(ids)
-        notifications.queue_delivery(ids)
+        if queue:
+            notifications.queue_delivery(ids)
 
 
 def _escalate(stage: str, claimed) -> list[Escalation]:

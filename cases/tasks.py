@@ -28,7 +28,8 @@ def sla_sweep_task() -> dict | None:
     return asdict(result) | {"escalated_cases": result.escalated_cases[:100]}
 
 
-@shared_task(name="cases.tasks.deliver_notifications")
+# No result: nothing reads it, and a sender that expects one must reach the result store first.
+@shared_task(name="cases.tasks.deliver_notifications", ignore_result=True)
 def deliver_notifications(ids: list[int]) -> int:
     """Deliver outbox rows; queued on commit by whoever wrote them, re-queued by the sweep."""
     return notifications_deliver(ids=ids)

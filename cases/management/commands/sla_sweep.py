@@ -3,12 +3,16 @@
 It takes the periodic task's Redis lock, so it never runs alongside a sweep
 of the beat schedule; when another sweep holds the lock it says so and exits
 0 (or waits, with --wait). --no-lock is for when Redis is down: concurrent
-sweeps stay correct without the lock (rows are claimed in the database).
+sweeps stay correct without the lock (rows are claimed in the database), and
+it does not touch Redis at all. Its notifications are written to the outbox but
+not queued (sending to a Redis that is down would only wait and fail); the
+periodic sweep re-queues them to the worker once Redis is back.
 """
 
 import redis
 from django.core.management.base import BaseCommand, CommandError
 
+from cases.notifications import REQUEUE_AFTER, notifications_waiting
 from cases.sweep import SweepResult, sla_sweep, sweep_lock
 
 
@@ -24,7 +28,12 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         if no_lock:
-            self._report(sla_sweep(batch_size=batch_size))
+            self._report(sla_sweep(batch_size=batch_size, queue=False))
+            self.stdout.write(
+                f"Redis not used (--no-lock): {notifications_waiting()} undelivered notification(s) stay in the "
+                f"outbox; the worker delivers them once Redis is back (the periodic sweep re-queues them after "
+                f"{REQUEUE_AFTER.seconds // 60} minutes)."
+            )
             return
         try:
             with sweep_lock(wait=wait) as lock:
