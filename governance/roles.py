@@ -81,10 +81,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "governance.change_calendaroverride",
         "governance.delete_calendaroverride",
         "governance.view_calendaroverride",
+        # Logins, through the admin's StaffUserAdmin: superuser status, groups,
+        # permissions and others' passwords stay with superusers whatever is here.
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
-        "auth.view_group",
+        # Sign-in failures and lockouts; deleting an attempt unlocks (docs/security.md).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
         *_ALL_GRIDS,
@@ -122,5 +128,5 @@ def sync_role_groups() -> dict[str, Group]:
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
     # Permissions are created by auth's own post_migrate handler, app by app;
     # syncing after each of our apps picks up every model that exists by then.
-    if app_config is not None and app_config.name in {"governance", "grids", "cases"}:
+    if app_config is not None and app_config.name in {"governance", "grids", "cases", "axes"}:
         sync_role_groups()

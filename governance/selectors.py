@@ -78,9 +78,16 @@ def region_counts() -> list[tuple[str, int]]:
     return [(level.label, counts.get(level.value, 0)) for level in Region.Level]
 
 
+def users_manageable_by(user, queryset):
+    """Logins this admin may see and change: below superuser, superusers are out of reach."""
+    return queryset if user.is_superuser else queryset.filter(is_superuser=False)
+
+
 def staff_visible_to(user, queryset=None):
-    """Department admins see their department's staff; other admins see all."""
+    """Department admins see their department's staff; other admins see all but superusers' profiles."""
     queryset = StaffProfile.objects.all() if queryset is None else queryset
+    if not user.is_superuser:
+        queryset = queryset.filter(user__is_superuser=False)
     if role_of(user) == Role.DEPARTMENT_ADMIN:
         profile = profile_of(user)
         return queryset.filter(department_id=profile.department_id)

@@ -58,7 +58,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def personas(db):
-    """One login per role, plus Oscar the outsider (a login with no role)."""
+    """One login per role, plus Oscar the outsider (a login with no role).
+
+    `sysadmin` is a superuser; `sysop` holds the same role without being one."""
     people = {
         "gridworker": person("gridworker", Role.GRID_WORKER),
         "gridleader": person("gridleader", Role.GRID_LEADER),
@@ -69,6 +71,8 @@ def personas(db):
         "sz_admin": person("sz_admin", Role.DEPARTMENT_ADMIN, department_code="SZ"),
         "leader": person("leader", Role.LEADER),
         "sysadmin": person("sysadmin", Role.SYSTEM_ADMIN, is_superuser=True),
+        # Sam, the system admin who is not a superuser: the one privilege tests try to escalate.
+        "sysop": person("sysop", Role.SYSTEM_ADMIN),
         "outsider": UserFactory(username="oscar"),
     }
     return people
