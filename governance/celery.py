@@ -28,4 +28,9 @@ app.conf.beat_schedule = {
         # A run that waited longer than its interval is stale: the next one does its work.
         "options": {"expires": 55},
     },
+    "grids-layer-import-sweep": {
+        "task": "grids.tasks.layer_import_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }

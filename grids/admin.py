@@ -7,8 +7,6 @@ answers for a cell (assignments) is managed by hand.
 """
 
 import json
-import tempfile
-from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -24,16 +22,14 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.admin import OfflineGISAdmin
 from governance.models import Region
-from grids import services
+from grids import import_jobs, services
 from grids.forms import CellAssignmentForm, LayerImportForm
-from grids.importing import LayerImportError
-from grids.models import Cell, CellAssignment, CrosswalkEntry, GridVersion, Layer, LayerPolygon
+from grids.models import Cell, CellAssignment, CrosswalkEntry, GridVersion, Layer, LayerImportJob, LayerPolygon
 from grids.selectors import conflict_items_visible_to, layer_import_departments, layers_visible_to
 from grids.views import feature_collection
 
@@ -258,13 +254,12 @@ class LayerAdmin(OfflineGISAdmin):
             request.POST or None, request.FILES or None, departments=layer_import_departments(request.user)
         )
         if request.method == "POST" and form.is_valid():
-            try:
-                layer = self._import(request, form.cleaned_data)
-            except LayerImportError as error:
-                messages.error(request, str(error))
-            else:
-                self._report(request, layer)
-                return redirect("admin:grids_layer_change", layer.pk)
+            job = self._queue(request, form.cleaned_data)
+            messages.success(
+                request,
+                gettext("%(file)s is queued for import; this page shows when it is done.") % {"file": job.source_name},
+            )
+            return redirect("admin:grids_layerimportjob_change", job.pk)
         context = self.admin_site.each_context(request) | {
             "opts": self.opts,
             "form": form,
@@ -273,35 +268,55 @@ class LayerAdmin(OfflineGISAdmin):
         }
         return TemplateResponse(request, "admin/grids/layer/import.html", context)
 
-    def _import(self, request, data) -> Layer:
-        upload = data["file"]
-        # GDAL reads from a path and tells formats apart by the suffix; the
-        # name also becomes the layer's source name, so keep the sender's.
-        with tempfile.TemporaryDirectory(prefix="layer-import-") as folder:
-            target = Path(folder) / get_valid_filename(Path(upload.name).name)
-            with target.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            return services.layer_import(
-                department=data["department"],
-                path=target,
-                code_field=data["code_field"],
-                name_field=data["name_field"],
-                user=request.user,
-            )
+    def _queue(self, request, data) -> LayerImportJob:
+        # A worker imports the file, never this process: a library crash on a hostile file costs a task.
+        return import_jobs.layer_import_job_create(
+            department=data["department"], upload=data["file"], code_field=data["code_field"],
+            name_field=data["name_field"], user=request.user,
+        )  # fmt: skip
 
-    def _report(self, request, layer: Layer) -> None:
-        report = layer.report or {}
-        messages.success(
-            request,
-            gettext("Imported %(layer)s from %(file)s: %(n)s polygons.")
-            % {"layer": layer, "file": layer.source_name, "n": layer.polygons.count()},
-        )
-        for kind, count in (report.get("summary") or {}).items():
-            if count:
-                messages.warning(request, f"{kind_label(kind)}: {count}")
-        if report.get("skipped"):
-            messages.warning(request, gettext("Features skipped: %(n)s") % {"n": report["skipped"]})
+
+@admin.register(LayerImportJob)
+class LayerImportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Uploads and what became of them; seen by whoever may import layers for the job's department."""
+
+    list_display = ["__str__", "department", "status", "created_at", "created_by", "finished_at", "layer"]
+    list_filter = ["status"]
+    list_select_related = ["department", "created_by", "layer__department"]
+    fields = ["department", "source_name", "code_field", "name_field", "status", "outcome", "attempts",
+              "created_by", "created_at", "started_at", "finished_at"]  # fmt: skip
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ("css/grids.css",)}
+
+    def get_queryset(self, request):
+        departments = layer_import_departments(request.user)
+        return super().get_queryset(request).filter(department__in=departments)
+
+    # Whoever may import a layer may follow the import; no separate permission to hand out.
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("grids.add_layer")
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("grids.add_layer")
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, obj):
+        if obj.status == LayerImportJob.Status.FAILED:
+            return format_html('<p class="errornote">{}</p>', obj.error)
+        if obj.status != LayerImportJob.Status.DONE:
+            return gettext("Waiting for a worker; reload this page to see the result.")
+        if obj.layer is None:
+            return "—"
+        report = obj.layer.report or {}
+        link = format_html(
+            '<p><a href="{}">{}</a> · {}: {} · {}: {}</p>',
+            reverse("admin:grids_layer_change", args=[obj.layer.pk]), obj.layer, gettext("features read"),
+            report.get("features", "—"), gettext("skipped"), report.get("skipped", 0),
+        )  # fmt: skip
+        warnings = format_html_join("", '<p class="warning">{}</p>', ((w,) for w in report.get("warnings") or []))
+        return link + warnings + summary_table(report.get("summary", {}))
 
 
 @admin.register(LayerPolygon)

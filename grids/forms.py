@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Department, Role
 from grids.models import CellAssignment, GridVersion
+from grids.validation import MAX_FILE_BYTES
 
 UPLOAD_EXTENSIONS = ["geojson", "json", "zip", "gpkg"]
-# A district's departmental grid is a few MB; anything far larger is a wrong file.
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # refused here already, before the file is stored and queued
 
 
 class LayerImportForm(forms.Form):

@@ -247,3 +247,56 @@ class CellAssignment(models.Model):
 
     def __str__(self):
         return f"{self.cell.code} {self.get_duty_display()} {self.user}"
+
+
+class LayerImportJob(models.Model):
+    """One uploaded layer file waiting for, or done with, its import by a worker.
+
+    The import runs in a Celery task, not in the web process: parsing a
+    hostile file is where a library crash would happen, and then it costs a
+    task, not the site. `attempts` counts the workers that claimed the job, so
+    a file that kills its worker is redelivered (acks_late) once more, then
+    failed instead of looping.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("department"))  # fmt: skip
+    upload = models.FileField(_("uploaded file"), upload_to="layer-imports/%Y/%m/", max_length=255)
+    source_name = models.CharField(_("source file"), max_length=255)
+    code_field = models.CharField(_("Code field"), max_length=64, default="code")
+    name_field = models.CharField(_("Name field"), max_length=64, default="name")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    layer = models.ForeignKey(Layer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("layer"))  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("imported by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("layer import")
+        verbose_name_plural = _("layer imports")
+        ordering = ["-id"]
+        indexes = [
+            # The sweep reads only unfinished jobs.
+            models.Index(fields=["created_at"], condition=Q(status__in=["queued", "running"]),
+                         name="layer_import_job_unfinished"),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return f"{self.department.code} · {self.source_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

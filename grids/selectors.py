@@ -8,8 +8,6 @@ the in-memory index alike, so a single lookup and a batch never disagree.
 
 import functools
 import logging
-import math
-import numbers
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,15 +17,17 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsWKB
 from django.contrib.gis.geos import Polygon
 from django.db import connections, router
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
-from governance.models import DEPARTMENT_ROLES, Department
+from governance.models import DEPARTMENT_ROLES, Department, Region
 from governance.selectors import profile_of, role_of
 from grids.models import Cell, CellAssignment, ConflictItem, CrosswalkEntry, GridVersion, Layer, LayerPolygon
+from grids.validation import check_point
 
 logger = logging.getLogger(__name__)
 
@@ -47,25 +47,8 @@ def conflict_summary(version: GridVersion) -> dict[str, int]:
 
 
 def validate_point(*, lng: float, lat: float) -> tuple[float, float]:
-    """(lng, lat) as floats, or ValueError saying what is wrong with them."""
-    checked = []
-    for name, value in (("lng", lng), ("lat", lat)):
-        # bool is an int to Python, but True as a coordinate is always a bug upstream.
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"{name} must be a number of WGS84 degrees, got {value!r}.")
-        try:
-            value = float(value)
-        except OverflowError:
-            value = math.inf
-        if not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}.")
-        checked.append(value)
-    lng, lat = checked
-    if not -90 <= lat <= 90:
-        raise ValueError(f"lat {lat} is outside -90..90 degrees (were lat and lng swapped?).")
-    if not -180 <= lng <= 180:
-        raise ValueError(f"lng {lng} is outside -180..180 degrees.")
-    return lng, lat
+    """(lng, lat) as finite WGS84 floats, or ValueError (GeometryError, with its field) saying what is wrong."""
+    return check_point(lng=lng, lat=lat)
 
 
 def cell_lookup(*, lng: float, lat: float, version: GridVersion | None = None) -> Cell | None:
@@ -343,6 +326,12 @@ def current_layers_visible_to(user):
     """Each visible department's latest layer version."""
     latest = Layer.objects.filter(department=OuterRef("department")).order_by("-version").values("version")[:1]
     return layers_visible_to(user).filter(version=Subquery(latest)).select_related("department")
+
+
+def jurisdiction_extent() -> tuple[float, float, float, float] | None:
+    """The box (WGS84) around all community boundaries, or None before any are loaded."""
+    communities = Region.objects.filter(level=Region.Level.COMMUNITY, boundary__isnull=False)
+    return communities.aggregate(box=Extent("boundary"))["box"]
 
 
 def layer_import_departments(user):

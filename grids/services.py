@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from governance.models import Department, Region, Role
 from governance.selectors import role_of
-from grids import conflicts
+from grids import conflicts, selectors
 from grids.geometry import MetricFrame, from_geos, to_geos
 from grids.importing import LayerImportError, read_polygons
 from grids.models import Cell, CellAssignment, GridVersion, Layer, LayerPolygon
@@ -20,6 +20,8 @@ from grids.models import Cell, CellAssignment, GridVersion, Layer, LayerPolygon
 COMMUNITY_CODE = re.compile(r"\d{12}")
 # Communities may touch; overlapping by more than this is a broken jurisdiction.
 MAX_COMMUNITY_OVERLAP_M2 = 1.0
+# A layer whose box misses the communities' box widened by this much (~10 km) belongs elsewhere.
+JURISDICTION_MARGIN_DEG = 0.1
 
 
 class GridVersionError(ValueError):
@@ -31,24 +33,30 @@ class AssignmentError(ValueError):
 
 
 def layer_import(
-    *, department: Department, path: Path, code_field: str = "code", name_field: str = "name", user=None
+    *, department: Department, path: Path, code_field: str = "code", name_field: str = "name", user=None,
+    source_name: str = "",
 ) -> Layer:
-    """Import one department's polygons as that department's next layer version."""
+    """Import one department's polygons as that department's next layer version.
+
+    Runs in a Celery task when the upload comes from the web (grids.import_jobs);
+    the management command runs it in the operator's own process.
+    """
     source = read_polygons(path, code_field=code_field, name_field=name_field)
+    warnings = _refuse_far_away(source)
     codes = [f.code for f in source.features]
     geometries = [f.geometry for f in source.features]
     frame = MetricFrame.around(geometries)
     items = [_problem_item(department.code, p) for p in source.problems]
     items += conflicts.self_overlaps(department.code, codes, geometries, frame)
     report = conflicts.summarise(conflicts.jsonable(items))
-    report |= {"features": len(source.features), "skipped": _skipped(source.problems)}
+    report |= {"features": len(source.features), "skipped": _skipped(source.problems), "warnings": warnings}
     with transaction.atomic():
         # Lock the department row so two imports cannot take the same version number.
         Department.objects.select_for_update().get(pk=department.pk)
         latest = department.grid_layers.aggregate(n=Max("version"))["n"] or 0
         layer = Layer.objects.create(
-            department=department, version=latest + 1, source_name=Path(path).name, source_format=source.format,
-            source_srs=source.srs, imported_by=user, report=report,
+            department=department, version=latest + 1, source_name=source_name or Path(path).name,
+            source_format=source.format, source_srs=source.srs, imported_by=user, report=report,
         )  # fmt: skip
         LayerPolygon.objects.bulk_create(
             [
@@ -58,6 +66,27 @@ def layer_import(
             batch_size=1000,
         )
     return layer
+
+
+def _refuse_far_away(source) -> list[str]:
+    """A layer of another city is a wrong file (or a wrong CRS): refused, or a warning before communities exist."""
+    extent = selectors.jurisdiction_extent()
+    bounds = ", ".join(f"{v:.4f}" for v in source.bounds)
+    if extent is None:
+        return [
+            _("No jurisdiction is loaded yet, so the layer's position (%(bounds)s) could not be checked.")
+            % {"bounds": bounds}
+        ]
+    minx, miny, maxx, maxy = source.bounds
+    x0, y0, x1, y1 = extent
+    margin = JURISDICTION_MARGIN_DEG
+    if maxx < x0 - margin or minx > x1 + margin or maxy < y0 - margin or miny > y1 + margin:
+        raise LayerImportError(
+            _("The layer (%(bounds)s) lies far outside the jurisdiction (%(extent)s): is it the right file, "
+              "in the right coordinate system?")
+            % {"bounds": bounds, "extent": ", ".join(f"{v:.4f}" for v in extent)}
+        )  # fmt: skip
+    return []
 
 
 def _problem_item(department: str, problem: dict) -> dict:

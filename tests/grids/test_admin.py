@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from governance.models import Role
-from grids.models import CellAssignment, GridVersion, Layer
+from grids.models import CellAssignment, GridVersion, Layer, LayerImportJob
 from tests.factories import person
 from tests.grids.factories import layer, square, square_grid_version, store_conflicts
 
@@ -125,50 +125,60 @@ def test_nobody_changes_or_deletes_a_layer(client, personas):
     assert cg.source_name == "CG.geojson" and cg.polygons.count() == 9
 
 
-def test_department_admin_imports_for_own_department_only(client, personas):
+def upload(client, department, file, *, code_field="code", callbacks):
+    """POST the import form; the task queued on commit runs in-process (eager_celery)."""
+    with callbacks(execute=True):
+        return client.post(
+            reverse("admin:grids_layer_add"),
+            {"department": department.pk, "file": file, "code_field": code_field, "name_field": "name"},
+        )
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_department_admin_imports_for_own_department_only(client, personas, django_capture_on_commit_callbacks):
     client.force_login(personas["cg_admin"])
     form = client.get(reverse("admin:grids_layer_add"))
     assert form.status_code == 200
     assert 'accept=".geojson,.json,.zip,.gpkg"' in form.content.decode()
     sz = personas["sz_admin"].profile.department
-    refused = client.post(
-        reverse("admin:grids_layer_add"),
-        {"department": sz.pk, "file": geojson_upload(), "code_field": "code", "name_field": "name"},
-    )
+    refused = upload(client, sz, geojson_upload(), callbacks=django_capture_on_commit_callbacks)
     assert refused.status_code == 200 and refused.context["form"].errors["department"]
-    assert not Layer.objects.exists()
+    assert not Layer.objects.exists() and not LayerImportJob.objects.exists()
 
     cg = personas["cg_admin"].profile.department
-    response = client.post(
-        reverse("admin:grids_layer_add"),
-        {"department": cg.pk, "file": geojson_upload(overlap=True), "code_field": "code", "name_field": "name"},
-    )
-    imported = Layer.objects.get()
+    response = upload(client, cg, geojson_upload(overlap=True), callbacks=django_capture_on_commit_callbacks)
+    job = LayerImportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:grids_layer_change", args=[imported.pk])
+    assert response["Location"] == reverse("admin:grids_layerimportjob_change", args=[job.pk])
+    assert any("cg.geojson" in n for n in messages_of(response))
+    imported = Layer.objects.get()
+    assert (job.status, job.layer, job.attempts, job.created_by) == ("done", imported, 1, personas["cg_admin"])
     assert (imported.department, imported.version, imported.imported_by) == (cg, 1, personas["cg_admin"])
     assert imported.source_name == "cg.geojson"
     assert sorted(imported.polygons.values_list("code", flat=True)) == ["CG-A", "CG-B"]
-    notes = messages_of(response)
-    assert any("cg.geojson" in n for n in notes)
-    assert any(n.endswith(": 1") for n in notes)  # the self-overlap is reported
+    page = client.get(response["Location"]).content.decode()
+    assert reverse("admin:grids_layer_change", args=[imported.pk]) in page
+    assert "grids-summary" in page  # the self-overlap is summarised on the job's page
+    # Another department's admin does not see the job.
+    client.force_login(personas["sz_admin"])
+    assert client.get(response["Location"]).status_code == 302  # "does not exist" → back to the list
 
 
-def test_bad_upload_saves_nothing_and_says_why(client, personas):
+@pytest.mark.usefixtures("eager_celery")
+def test_bad_upload_saves_nothing_and_says_why(client, personas, django_capture_on_commit_callbacks):
     client.force_login(personas["cg_admin"])
     cg = personas["cg_admin"].profile.department
-    wrong_field = client.post(
-        reverse("admin:grids_layer_add"),
-        {"department": cg.pk, "file": geojson_upload(), "code_field": "bianhao", "name_field": "name"},
-    )
-    assert wrong_field.status_code == 200
-    assert any("bianhao" in n for n in messages_of(wrong_field))
+    callbacks = django_capture_on_commit_callbacks
+    wrong_field = upload(client, cg, geojson_upload(), code_field="bianhao", callbacks=callbacks)
+    job = LayerImportJob.objects.get()
+    assert job.status == "failed" and "bianhao" in job.error
+    assert "bianhao" in client.get(wrong_field["Location"]).content.decode()
     wrong_type = client.post(
         reverse("admin:grids_layer_add"),
         {"department": cg.pk, "file": SimpleUploadedFile("grid.kml", b"<kml/>"), "code_field": "code"},
     )
     assert wrong_type.status_code == 200 and wrong_type.context["form"].errors["file"]
-    assert not Layer.objects.exists()
+    assert not Layer.objects.exists() and LayerImportJob.objects.count() == 1
 
 
 def test_handlers_and_field_roles_cannot_import(client, personas):
@@ -178,15 +188,14 @@ def test_handlers_and_field_roles_cannot_import(client, personas):
     assert client.get(reverse("admin:grids_layer_add")).status_code == 302  # not an admin-site role
 
 
-def test_system_admin_imports_for_any_department(client, personas):
+@pytest.mark.usefixtures("eager_celery")
+def test_system_admin_imports_for_any_department(client, personas, django_capture_on_commit_callbacks):
     client.force_login(personas["sysadmin"])
     sz = personas["sz_admin"].profile.department
-    response = client.post(
-        reverse("admin:grids_layer_add"),
-        {"department": sz.pk, "file": geojson_upload("市政.geojson"), "code_field": "code", "name_field": "name"},
-    )
+    response = upload(client, sz, geojson_upload("市政.geojson"), callbacks=django_capture_on_commit_callbacks)
     assert response.status_code == 302
     assert Layer.objects.get().department == sz
+    assert LayerImportJob.objects.get().source_name == "市政.geojson"
 
 
 # --- Grid versions ------------------------------------------------------------------------
