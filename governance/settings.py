@@ -5,6 +5,7 @@ through the typed helpers in governance.env. docs/configuration.md lists
 every variable; keep the two in step.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_celery_beat",
+    "governance.lockout.AxesConfig",  # django-axes
     "governance",
     "grids",
     "cases",
@@ -65,8 +67,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.sessions.SlidingSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a lockout flagged during the request into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -132,9 +137,31 @@ STORAGE_SRID = 4326
 
 # --- Auth and permissions ----------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Sign-in lockout (docs/security.md). Failures are counted per account and, apart,
+# per address: either reaching the limit locks, so a guesser can neither spread
+# one account's guesses over many addresses nor one address's over many accounts.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+# A success must not wipe the count: axes would delete every failure from the
+# address too, so a guesser holding one valid login could reset the count at will.
+AXES_RESET_ON_SUCCESS = False
+# Attempts during a lock are refused without a database write (the lock still runs
+# from the last counted failure): a guesser hammering a locked account must not
+# queue writes behind the case reports on SQLite. governance.lockout logs each one.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "governance.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "governance.lockout.client_ip"
+# Behind a reverse proxy: the header it sets (as Django names it, e.g.
+# HTTP_X_FORWARDED_FOR) and how many of our proxies append to it. Empty: REMOTE_ADDR.
+SIGNIN_CLIENT_IP_HEADER = env_str("SIGNIN_CLIENT_IP_HEADER", "")
+SIGNIN_TRUSTED_PROXIES = env_int("SIGNIN_TRUSTED_PROXIES", 1, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -222,8 +249,7 @@ HEALTHZ_CELERY_TIMEOUT = env_float("HEALTHZ_CELERY_TIMEOUT", 1.0)
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "governance.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -260,6 +286,13 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, m
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A session ends after a working day without a request (sliding: every request
+# within it moves the end forward, written at most once per SESSION_REFRESH_SECONDS
+# by governance.sessions; docs/security.md says why not SESSION_SAVE_EVERY_REQUEST).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 300, minimum=0)
+if SESSION_REFRESH_SECONDS >= SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured("SESSION_REFRESH_SECONDS must be shorter than SESSION_COOKIE_AGE.")
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # gis.W001: Debian 12 ships GDAL 3.6, which cannot block file and network
