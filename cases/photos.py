@@ -3,6 +3,20 @@
 The stored file is the uploaded bytes, untouched (EXIF included): it is
 evidence. That is also why it never gets a public URL; cases.views.photo
 serves it to those who may see the case.
+
+Decode budgets (docs/photos.md has the measured cost of the worst file each
+admits). Before any decoder runs, the header (cases.image_headers) is held to:
+- MAX_PIXELS, every frame counted, for every format;
+- MAX_DECODE_BYTES, what a full decode must allocate (width × height × bands ×
+  bytes per band × frames), whoever decodes the photo later;
+- and what checking it here costs: a JPEG is decoded at 1/8 scale, but a
+  progressive one needs libjpeg's whole coefficient buffer (MAX_JPEG_BUFFER);
+  a PNG is only verified (CRCs), never inflated; Pillow's WebP decoder cannot
+  scale and allocates about 16 bytes a pixel, so WebP has its own, smaller
+  pixel budget (MAX_WEBP_PIXELS).
+HEIC/HEIF and AVIF (told by their `ftyp` brand) are refused with their own
+message: no HEIF decoder is installed, and iOS browsers hand a file input a
+JPEG anyway, so only a file copied off the phone arrives as HEIC.
 """
 
 import datetime
@@ -20,14 +34,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image
 
+from cases.image_headers import Header, read_header
 from cases.models import Case, CasePhoto
 
 # What Pillow says the bytes are (never the file name) → the extension we store them under.
-EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+# MPO is a JPEG with more pictures appended (phones add depth maps or previews): it is stored as one.
+EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 MAX_BYTES = 10 * 1024 * 1024
 # 50 MP admits the 48/50 MP modes of current phones; it also bounds what decoding may allocate.
 MAX_PIXELS = 50_000_000
+# A 50 MP photo with four 8-bit bands (RGBA, CMYK): 16-bit or many-frame files beyond it are refused.
+MAX_DECODE_BYTES = MAX_PIXELS * 4
+# Admits a 50 MP progressive 4:2:0 JPEG (143 MiB); 4:4:4 or CMYK progressive ones only to ~27 / ~20 MP.
+MAX_JPEG_BUFFER = 150 * 2**20
+# Pillow's WebP decoder holds ~16 bytes a pixel (two canvases, the image, a copy): 9 MP ≈ 140 MiB.
+# It admits a 4K screenshot (8.3 MP); cameras do not shoot WebP.
+MAX_WEBP_PIXELS = 9_000_000
+# Pillow's own bomb guard (a warning above it, an error above twice it) agrees with ours: it then
+# never refuses what passes here, and stops anything else in the process that opens a bigger image.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # What Pillow raises on bytes that claim to be an image but are not a whole one.
 DAMAGED = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 WGS84_DATUMS = {"", "WGS84", "WGS-84", "WGS 84"}
@@ -64,16 +90,16 @@ def photo_inspect(upload: UploadedFile) -> PhotoFacts:
     if upload.size > MAX_BYTES:
         raise _invalid(_("The photo is larger than %(mb)d MB.") % {"mb": MAX_BYTES // 2**20}, "photo_too_large")
     try:
+        header = read_header(upload)
+        _check_budget(header)
         upload.seek(0)
-        with Image.open(upload, formats=list(EXTENSIONS)) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise _too_many_pixels()
+        with Image.open(upload, formats=[header.format]) as image:
             facts = PhotoFacts(EXTENSIONS[image.format], *_exif_facts(image))
             _decode(image)
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
     except Image.UnidentifiedImageError as error:
-        raise _invalid(_("Upload a JPEG, PNG or WebP photo."), "photo_format") from error
+        raise _wrong_format() from error
     except DAMAGED as error:
         raise _invalid(_("The photo is damaged or incomplete; take or export it again."), "photo_damaged") from error
     finally:
@@ -81,13 +107,44 @@ def photo_inspect(upload: UploadedFile) -> PhotoFacts:
     return facts
 
 
+def _check_budget(header: Header | None) -> None:
+    """Refuse, from the header alone, what would cost too much to decode (the module docstring)."""
+    if header is None:
+        raise _wrong_format()
+    if header.format == "HEIF":
+        raise _invalid(
+            _(
+                "HEIC/HEIF and AVIF photos are not accepted. Choose the photo through the browser's upload "
+                "button (iPhones then send a JPEG), or set the camera to 'Most Compatible'."
+            ),
+            "photo_heic",
+        )
+    if header.pixels > MAX_PIXELS:
+        raise _too_many_pixels()
+    if header.decode_bytes > MAX_DECODE_BYTES:
+        raise _too_costly(header.decode_bytes, MAX_DECODE_BYTES)
+    if header.buffer_bytes > MAX_JPEG_BUFFER:
+        raise _too_costly(header.buffer_bytes, MAX_JPEG_BUFFER)
+    if header.format == "WEBP" and header.pixels > MAX_WEBP_PIXELS:
+        raise _invalid(
+            _("A WebP photo may have at most %(mp)d megapixels (every frame counted); upload it as JPEG.")
+            % {"mp": MAX_WEBP_PIXELS // 10**6},
+            "photo_too_large",
+        )
+
+
 def _decode(image: Image.Image) -> None:
     """Read the whole image, so a truncated or broken file is refused now, not when someone opens it."""
     if image.format == "PNG":
-        image.verify()  # every chunk's CRC, without inflating up to 200 MB of pixels
+        image.verify()  # every chunk's CRC (every APNG frame's too), without inflating the pixels
         return
-    if image.format == "JPEG":
-        image.draft(image.mode, (image.width // 8, image.height // 8))  # decode at 1/8 scale: same bytes read
+    if image.format == "WEBP":
+        for frame in range(image.n_frames):  # an animation's frames: within MAX_WEBP_PIXELS in all
+            image.seek(frame)
+            image.load()
+        return
+    # The primary picture of a JPEG (of an MPO too: the header budgeted that one), at 1/8 scale: same bytes read.
+    image.draft(image.mode, (image.width // 8, image.height // 8))
     image.load()
 
 
@@ -146,6 +203,21 @@ def _text(value) -> str:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     return value.strip("\x00 ") if isinstance(value, str) else ""
+
+
+def _wrong_format() -> ValidationError:
+    return _invalid(_("Upload a JPEG, PNG or WebP photo."), "photo_format")
+
+
+def _too_costly(needed: int, limit: int) -> ValidationError:
+    return _invalid(
+        _(
+            "Checking this photo would take %(needed)d MB of memory, more than the %(limit)d MB allowed. "
+            "Upload the camera's original JPEG."
+        )
+        % {"needed": math.ceil(needed / 2**20), "limit": limit // 2**20},
+        "photo_too_large",
+    )
 
 
 def _too_many_pixels() -> ValidationError:
