@@ -31,6 +31,7 @@ def point_line(sequence: int, n: int = 3) -> str:
     return json.dumps({"lat": lat, "lng": lng}) + "\n"
 
 
+@pytest.mark.usefixtures("english")  # the messages are translated; matched here in English
 def test_round_trip_keeps_lines_in_place_and_survives_malformed_lines():
     square_grid_version(n=3)
     x0, north = ORIGIN

@@ -185,6 +185,7 @@ def test_retired_versions_are_not_used_and_no_active_version_finds_nothing():
         (True, 30.0, "lng must be a number"),
     ],
 )
+@pytest.mark.usefixtures("english")  # the messages are translated; matched here in English
 def test_bad_coordinates_are_refused_clearly(lng, lat, message):
     with pytest.raises(ValueError, match=message):
         selectors.cell_lookup(lng=lng, lat=lat)

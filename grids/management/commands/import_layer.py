@@ -3,8 +3,11 @@
     manage.py import_layer --department CG --file cg.zip [--code-field code] [--name-field name]
 
 GeoJSON, a Shapefile in a .zip or a GeoPackage, in any coordinate system;
-transformed once to WGS84. Invalid polygons are repaired and listed; nothing
-is overwritten: each import is a new version.
+transformed once to WGS84. Coordinates are checked before GEOS or GDAL sees
+them (docs/grids-import.md); a bad file is refused naming the feature. Runs in
+this process, through the same service the admin's worker task uses. Invalid
+polygons are repaired and listed; nothing is overwritten: each import is a new
+version.
 """
 
 from pathlib import Path
@@ -38,6 +41,8 @@ class Command(BaseCommand):
             f"{owner.code} layer version {layer.version}: {report['features']} polygons from {layer.source_name} "
             f"({layer.source_format}, {layer.source_srs}), {report['skipped']} skipped."
         )
+        for warning in report.get("warnings") or []:
+            self.stderr.write(f"  warning: {warning}")
         for item in report["items"]:
             detail = item.get("message") or f"{item['area_m2']} m²"
             self.stdout.write(f"  {item['kind']:<14} {' / '.join(item['polygons'])}: {detail}")
