@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,8 +20,10 @@ from rest_framework.views import APIView
 from cases import photos, selectors, services
 from cases.models import UNIT_CHOICES, Case, CaseEvent, CasePhoto, CaseRequest, Category, Severity
 from cases.services import CaseTransitionError
-from governance.api import HasRole
+from governance.api import HasRole, MultiPartParser, TextField
 from governance.models import Department
+from governance.schema import ErrorOutput
+from governance.text import DESCRIPTION_TEXT, NOTE_TEXT, SHORT_TEXT
 
 
 class Conflict(exceptions.APIException):
@@ -50,21 +51,6 @@ def refuse_unless(allowed: bool) -> None:
 
 
 # --- Output ------------------------------------------------------------------------
-
-
-class ErrorOutput(serializers.Serializer):
-    class BodySerializer(serializers.Serializer):
-        code = serializers.CharField(help_text="e.g. not_found, permission_denied, invalid, conflict.")
-        message = serializers.CharField()
-        details = serializers.JSONField(help_text="Field → messages, for invalid input.")
-
-        class Meta:
-            ref_name = "ErrorBody"
-
-    error = BodySerializer()
-
-    class Meta:
-        ref_name = "Error"
 
 
 class LngLatOutput(serializers.Serializer):
@@ -239,13 +225,13 @@ class CaseCreateApi(CaseApi, APIView):
     """上报: file a report. The channel follows the caller's role; the grid cell is looked up from lng/lat."""
 
     class InputSerializer(CategoryInput):
-        description = serializers.CharField()
+        description = TextField(max_length=DESCRIPTION_TEXT)
         lng = serializers.FloatField(required=False, min_value=-180, max_value=180, help_text="WGS84 longitude.")
         lat = serializers.FloatField(required=False, min_value=-90, max_value=90, help_text="WGS84 latitude.")
-        address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        address = TextField(required=False, allow_blank=True, max_length=SHORT_TEXT)
         severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-        citizen_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
-        citizen_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+        citizen_name = TextField(required=False, allow_blank=True, max_length=60)
+        citizen_phone = TextField(required=False, allow_blank=True, max_length=20)
 
         class Meta:
             ref_name = "CaseCreateInput"
@@ -323,7 +309,7 @@ class CaseRejectApi(TransitionApi):
     action, service = "reject", staticmethod(services.case_reject)
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField()
+        reason = TextField(max_length=NOTE_TEXT)
 
         class Meta:
             ref_name = "CaseRejectInput"
@@ -347,7 +333,7 @@ class CaseHandleApi(TransitionApi):
     action, service = "handle", staticmethod(services.case_handle)
 
     class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(required=False, allow_blank=True)
+        note = TextField(required=False, allow_blank=True, max_length=NOTE_TEXT)
 
         class Meta:
             ref_name = "CaseHandleInput"
@@ -360,7 +346,7 @@ class CaseVerifyApi(TransitionApi):
 
     class InputSerializer(serializers.Serializer):
         passed = serializers.BooleanField()
-        reason = serializers.CharField(required=False, allow_blank=True)
+        reason = TextField(required=False, allow_blank=True, max_length=NOTE_TEXT)
 
         class Meta:
             ref_name = "CaseVerifyInput"
@@ -372,7 +358,7 @@ class CaseCloseApi(TransitionApi):
     action, service = "close", staticmethod(services.case_close)
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(required=False, allow_blank=True)
+        reason = TextField(required=False, allow_blank=True, max_length=NOTE_TEXT)
 
         class Meta:
             ref_name = "CaseCloseInput"
@@ -384,14 +370,14 @@ class CaseAcceptApi(TransitionApi):
     action, service = "accept", staticmethod(services.case_accept)
 
     class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(required=False, allow_blank=True)
+        note = TextField(required=False, allow_blank=True, max_length=NOTE_TEXT)
 
         class Meta:
             ref_name = "CaseAcceptInput"
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(help_text="Kept in the case's history.")
+    reason = TextField(max_length=NOTE_TEXT, help_text="Kept in the case's history.")
 
     class Meta:
         ref_name = "CaseReasonInput"
@@ -434,7 +420,7 @@ class CaseDecideApi(TransitionApi):
     class InputSerializer(serializers.Serializer):
         request = serializers.IntegerField(help_text="The request's id, from the case's requests.")
         approve = serializers.BooleanField()
-        note = serializers.CharField(required=False, allow_blank=True, help_text="Required when refusing.")
+        note = TextField(required=False, allow_blank=True, max_length=NOTE_TEXT, help_text="Required when refusing.")
         department = department_field(required=False, help_text="An approved return: re-dispatch here at once.")
 
         class Meta:
@@ -485,7 +471,7 @@ class CaseCallbackApi(TransitionApi):
         reached = serializers.BooleanField()
         solved = serializers.BooleanField(required=False, allow_null=True, default=None)
         satisfied = serializers.BooleanField(required=False, allow_null=True, default=None)
-        note = serializers.CharField(required=False, allow_blank=True)
+        note = TextField(required=False, allow_blank=True, max_length=NOTE_TEXT)
 
         class Meta:
             ref_name = "CaseCallbackInput"

@@ -18,6 +18,7 @@ from cases import services
 from cases.models import OPEN_STATUSES, UNIT_CHOICES, Case, CasePhoto, CaseRequest, Category, Channel, Severity, Status
 from cases.photos import case_photo_add
 from governance.models import Department
+from governance.text import TextFormField
 
 
 def _departments():
@@ -39,15 +40,15 @@ def _textarea(rows=2):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("note"), required=False, widget=_textarea())
+    note = TextFormField(label=_("note"), required=False, widget=_textarea())
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), widget=_textarea(3))
+    reason = TextFormField(label=_("reason"), widget=_textarea(3))
 
 
 class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), required=False, widget=_textarea())
+    reason = TextFormField(label=_("reason"), required=False, widget=_textarea())
 
 
 class NothingForm(forms.Form):
@@ -73,7 +74,7 @@ class DispatchForm(forms.Form):
 
 
 class HandleForm(forms.Form):
-    note = forms.CharField(label=_("what was done"), widget=_textarea(3))
+    note = TextFormField(label=_("what was done"), widget=_textarea(3))
     after_photo = forms.ImageField(label=_("after-photo (处置后)"))
 
 
@@ -82,7 +83,7 @@ class VerifyForm(forms.Form):
         label=_("result"), coerce=lambda v: v == "yes", widget=forms.RadioSelect,
         choices=[("yes", _("solved: verified")), ("no", _("not solved: back for rework (返工)"))],
     )  # fmt: skip
-    reason = forms.CharField(label=_("what was found"), required=False, widget=_textarea())
+    reason = TextFormField(label=_("what was found"), required=False, widget=_textarea())
 
 
 YES_NO = [("yes", _("yes")), ("no", _("no"))]
@@ -103,7 +104,7 @@ class CallbackForm(forms.Form):
         label=_("satisfied"), coerce=_yes_no, required=False, empty_value=None, widget=forms.RadioSelect,
         choices=YES_NO,
     )  # fmt: skip
-    note = forms.CharField(label=_("note"), required=False, widget=_textarea())
+    note = TextFormField(label=_("note"), required=False, widget=_textarea())
 
 
 class ExtensionForm(ReasonForm):
@@ -119,7 +120,7 @@ class DecideForm(forms.Form):
         label=_("decision"), coerce=lambda v: v == "yes", widget=forms.RadioSelect,
         choices=[("yes", _("approve")), ("no", _("refuse"))],
     )  # fmt: skip
-    note = forms.CharField(label=_("note (required when refusing)"), required=False, widget=_textarea())
+    note = TextFormField(label=_("note (required when refusing)"), required=False, widget=_textarea())
     department = DepartmentChoice(
         label=_("re-dispatch to (approved return)"), required=False, queryset=_departments(),
         empty_label=_("decide later"),

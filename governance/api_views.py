@@ -2,19 +2,22 @@
 
 import datetime
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from governance import selectors
-from governance.api import HasRole
+from governance.api import FeaturePagination, HasRole
 from governance.calendar import CalendarError, Unit, get_calendar
 from governance.models import Department, Region
+
+# Deadlines of cases: none starts before the product existed or a century from now.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class MeApi(APIView):
@@ -63,7 +66,7 @@ class RegionListApi(ListAPIView):
     permission_classes = [IsAuthenticated, HasRole]  # reference data, for staff only
 
     class OutputSerializer(GeoFeatureModelSerializer):
-        parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+        parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
         class Meta:
             model = Region
@@ -73,7 +76,7 @@ class RegionListApi(ListAPIView):
 
     serializer_class = OutputSerializer
     queryset = Region.objects.select_related("parent").order_by("code")
-    pagination_class = GeoJsonPagination
+    pagination_class = FeaturePagination
     filterset_fields = ["level", "parent__code"]
 
 
@@ -89,6 +92,13 @@ class DeadlineApi(APIView):
         start = serializers.DateTimeField(help_text="ISO 8601 with offset, e.g. 2026-09-30T16:00:00+08:00")
         amount = serializers.DecimalField(max_digits=9, decimal_places=3, min_value=0)
         unit = serializers.ChoiceField(choices=[u.value for u in Unit])
+
+        def validate_start(self, start):
+            if not FIRST_YEAR <= start.year <= LAST_YEAR:
+                raise serializers.ValidationError(
+                    _("Give a start between %(first)d and %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+                )
+            return start
 
     class OutputSerializer(serializers.Serializer):
         start = serializers.CharField()

@@ -9,6 +9,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self):
         from governance import checks  # noqa: F401  (registers the system checks)
+        from governance import schema  # noqa: F401  (registers the OpenAPI extensions)
         from governance.roles import sync_roles_after_migrate
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="governance.sync_roles")

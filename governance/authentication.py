@@ -5,8 +5,9 @@ HTTP Basic is off: it sends the password with every request and, with its
 guessing past the sign-in lockout. Machine clients get tokens in a later issue.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular import authentication as extensions
-from rest_framework import authentication
+from rest_framework import authentication, exceptions
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -19,6 +20,19 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request):
         return 'Session realm="api"'
+
+    def enforce_csrf(self, request):
+        # DRF's refusal carries Django's English reason ("CSRF Failed: CSRF cookie not set.");
+        # the client gets the same Chinese message and code as a page's CSRF failure.
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as error:
+            raise CsrfFailed() from error
+
+
+class CsrfFailed(exceptions.PermissionDenied):
+    default_code = "csrf_failed"
+    default_detail = _("The form expired or came from another site; reload the page and try again.")
 
 
 class SessionScheme(extensions.SessionScheme):

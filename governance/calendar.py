@@ -23,6 +23,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from governance import holidays
 from governance.models import CalendarOverride
@@ -144,7 +145,12 @@ class WorkingCalendar:
 
     def add(self, start: datetime.datetime, amount, unit: Unit | str) -> datetime.datetime:
         """The deadline `amount` units after `start`."""
-        unit = Unit(unit)
+        try:
+            return self._add(start, amount, Unit(unit))
+        except OverflowError:  # past year 9999, where datetime ends
+            raise CalendarError(_("The deadline falls beyond the last date the calendar can count.")) from None
+
+    def _add(self, start: datetime.datetime, amount, unit: Unit) -> datetime.datetime:
         try:
             amount = Decimal(str(amount))
         except InvalidOperation:
@@ -205,7 +211,7 @@ class WorkingCalendar:
         """The moment itself if the office is open, else when it next opens."""
         cursor = self._local(moment)
         day = cursor.date()
-        for _ in range(MAX_IDLE_DAYS + 1):
+        for _day in range(MAX_IDLE_DAYS + 1):
             for opens, closes in self._bounds(day):
                 if cursor < closes:
                     return max(opens, cursor)

@@ -252,20 +252,38 @@ REST_FRAMEWORK = {
         "governance.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded size and depth (governance.api); form bodies are not accepted by the API.
+    "DEFAULT_PARSER_CLASSES": ["governance.api.JSONParser", "governance.api.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "governance.api.exception_handler",
 }
+# Request bodies (docs/api.md): a JSON body at most DATA_UPLOAD_MAX_MEMORY_SIZE
+# bytes and API_MAX_JSON_DEPTH levels deep; an API upload (a photo and its form
+# fields) at most API_MAX_UPLOAD_BYTES. Larger: 413 before the body is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32, minimum=4)
+API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 12 * 1024 * 1024, minimum=1024 * 1024)
+# Non-API pages answer CSRF failures with the Chinese 403 page, /api/ with JSON.
+CSRF_FAILURE_VIEW = "governance.errors.csrf_failure"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Grid governance API",
     "DESCRIPTION": "Departments, grids and cases of the unified urban grid.",
     "VERSION": "1.0.0",
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and Swagger UI are for staff with a role, like the API itself.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "governance.api.HasRole"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema says what the API does (docs/api.md): every operation lists the
+    # common error answers in the one error shape; the schema's own view is not an API.
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.schema.add_common_errors",
+    ],
     # Every app has a "status"; name each enum after its model so they never collide.
     "ENUM_NAME_OVERRIDES": {
         "GridVersionStatusEnum": "grids.models.GridVersion.Status",

@@ -7,6 +7,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from governance import api_views, views
 from governance.health import healthz
 
+# What DRF never sees (no route, a body too large, an escaped exception) answers
+# in the same shape: JSON under /api/, a Chinese page elsewhere.
+handler400 = "governance.errors.bad_request"
+handler403 = "governance.errors.permission_denied"
+handler404 = "governance.errors.page_not_found"
+handler500 = "governance.errors.server_error"
+
 admin.site.site_header = settings.PRODUCT_NAME
 admin.site.site_title = settings.PRODUCT_NAME
 

@@ -13,10 +13,9 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from governance.api import HasRole
+from governance.api import FeaturePagination, HasRole
 from grids import selectors
 from grids.models import Cell, CellAssignment, CrosswalkEntry, GridVersion
 
@@ -104,7 +103,7 @@ class GridVersionDetailApi(GridApi, RetrieveAPIView):
 
     class OutputSerializer(serializers.ModelSerializer):
         layers = serializers.StringRelatedField(many=True, help_text='Input layers, e.g. "CG v2".')
-        created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+        created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
         conflict_summary = serializers.SerializerMethodField(help_text="Conflicts per kind, e.g. gap, self_overlap.")
 
         class Meta:
@@ -124,7 +123,7 @@ class GridVersionDetailApi(GridApi, RetrieveAPIView):
         return selectors.grid_versions().select_related("created_by")
 
 
-class CellsPagination(GeoJsonPagination):
+class CellsPagination(FeaturePagination):
     page_size = 500
     max_page_size = 5000  # a whole 100,000-cell version would be ~30 MB in one answer
 
