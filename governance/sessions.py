@@ -8,6 +8,12 @@ from django.contrib.auth import SESSION_KEY
 _REFRESHED = "_refreshed_at"
 
 
+def mark_fresh(sender, request, user, **kwargs):
+    """A session saved at sign-in is fresh: the first request after it need not save it again."""
+    if hasattr(request, "session"):
+        request.session[_REFRESHED] = int(time.time())
+
+
 class SlidingSessionMiddleware:
     """Move a signed-in session's expiry forward, at most once per SESSION_REFRESH_SECONDS.
 

@@ -17,7 +17,7 @@ from tests.cases.test_measures import SHANGHAI, at, category, close, dispatched,
 
 pytestmark = pytest.mark.django_db
 URLS = ["measures:ranking", "measures:export-csv", "measures:export-xlsx"]
-READERS = {"dispatcher", "cg_admin", "cg_handler", "sz_admin", "leader", "sysadmin"}
+READERS = {"dispatcher", "cg_admin", "cg_handler", "sz_admin", "leader", "sysadmin", "sysop"}
 NOVEMBER = {"period": "2026-11"}
 
 
