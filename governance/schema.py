@@ -27,7 +27,8 @@ class ErrorOutput(serializers.Serializer):
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
-# status → (when it applies, description). "body": only operations that take a request body.
+# status → (when it applies, description). "body": operations that take a request body (POST, PUT, PATCH);
+# "input": those and any with parameters.
 COMMON_ERRORS = {
     "400": ("input", "Invalid input or query parameters; `details` names the fields."),
     "401": ("always", "Not logged in."),
@@ -46,11 +47,13 @@ def add_common_errors(result, generator, request, public):
     if "Error" not in result.get("components", {}).get("schemas", {}):
         raise RuntimeError("No operation references governance.schema.ErrorOutput; the common errors need it.")
     for path in result.get("paths", {}).values():
-        for operation in path.values():
-            takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
+        for method, operation in path.items():
+            # A POST with an empty body is still parsed: a body of another type answers 415.
+            takes_body = method in ("post", "put", "patch") or "requestBody" in operation
+            takes_input = bool(operation.get("parameters")) or takes_body
             responses = operation.setdefault("responses", {})
             for status, (applies, description) in COMMON_ERRORS.items():
-                relevant = applies == "always" or (applies == "body" and "requestBody" in operation)
+                relevant = applies == "always" or (applies == "body" and takes_body)
                 relevant = relevant or (applies == "input" and takes_input)
                 if relevant and status not in responses:
                     responses[status] = {
