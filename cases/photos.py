@@ -36,6 +36,7 @@ from PIL import ExifTags, Image
 
 from cases.image_headers import Header, read_header
 from cases.models import Case, CasePhoto
+from governance.geocheck import check_point
 
 # What Pillow says the bytes are (never the file name) → the extension we store them under.
 # MPO is a JPEG with more pictures appended (phones add depth maps or previews): it is stored as one.
@@ -180,10 +181,11 @@ def _taken_where(tags: dict) -> Point | None:
     try:
         lat = _degrees(tags[ExifTags.GPS.GPSLatitude], tags.get(ExifTags.GPS.GPSLatitudeRef), negative="S")
         lng = _degrees(tags[ExifTags.GPS.GPSLongitude], tags.get(ExifTags.GPS.GPSLongitudeRef), negative="W")
+        lng, lat = check_point(lng=lng, lat=lat)  # a GeometryError is a ValueError: unknown, not an error
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
     # (0, 0) is what some phones write when they have no fix.
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or (lat, lng) == (0, 0):
+    if (lat, lng) == (0, 0):
         return None
     point = Point(lng, lat, srid=4326)
     if settings.STORAGE_SRID != 4326:
