@@ -58,7 +58,8 @@ test: deps deps-test venv messages redis postgres ## Run the whole suite on Spat
 	@scripts/test.sh
 
 test-spatialite: venv messages redis ## Run the suite on SpatiaLite only
-	@DATABASE_URL=$(SPATIALITE_TEST_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) $(PYTEST_ARGS)
+	@DATABASE_URL=$(SPATIALITE_TEST_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_SPATIALITE_NAME=$(CURDIR)/var/test_db.sqlite3 \
+		$(PYTEST) $(PYTEST_ARGS)
 
 test-postgis: venv messages redis postgres ## Run the suite on PostGIS only
 	@DATABASE_URL=$(POSTGIS_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) $(PYTEST_ARGS)

@@ -14,7 +14,9 @@ import os
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -35,6 +37,17 @@ EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "25"))
 # The schema as /api/schema/ serves it, generated at collection (it needs no database).
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = get_wsgi_application()
+
+
+@pytest.fixture(autouse=True)
+def _one_connection_per_test():
+    """The WSGI app runs in this thread, inside the test's transaction. Django's own test client
+    keeps the request signals from closing that connection; schemathesis calls the app directly."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
