@@ -26,8 +26,6 @@ PUBLIC = {
     "logout/": "the way out (POST; a GET is refused by Django)",
     "i18n/setlang/": "switching the language",
     "healthz": "health checks of load balancers: states only, no data",
-    "api/schema/": "the API's description, no data",
-    "api/docs/": "the API's description, no data",
     "admin/login/": "the admin's way in",
     "admin/logout/": "the admin's way out",
     "static/": "stylesheets and scripts",
@@ -131,3 +129,10 @@ def test_every_admin_model_is_in_the_list(ids):
     for model in site._registry:
         changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert changelist in found, changelist
+
+
+def test_staff_with_a_role_read_the_schema_and_its_swagger_ui(client, personas):
+    client.force_login(personas["gridworker"])
+    assert client.get("/api/schema/").status_code == 200
+    page = client.get("/api/docs/")
+    assert page.status_code == 200 and b"swagger-ui" in page.content
