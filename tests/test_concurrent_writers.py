@@ -113,3 +113,21 @@ def test_eight_clicks_on_one_step_give_one_success_and_conflicts(served, step):
         assert [e["action"] for e in history].count(step) == 1, "the step happened once"
         outcome.update(codes)
     assert outcome[200] == RACED_CASES
+
+
+REJECT_FORM = {"reject-reason": "重复上报"}
+
+
+def test_eight_clicks_on_one_web_form_give_one_success_and_conflict_pages(served):
+    """The case page's forms go through the same services: one 302 to the case, the rest the page with 409."""
+    agent, dispatchers = served.session("agent0"), clients(served, "dispatcher")
+    for n in range(RACED_CASES // 2):
+        created = agent.post(served.url + "/api/cases/create/", json={"description": f"网页抢单 {n}"}, timeout=60)
+        url = f"{served.url}/cases/{created.json()['id']}/reject/"
+        answers = all_at_once(
+            [lambda c=c, u=url: c.post(u, data=REJECT_FORM, allow_redirects=False, timeout=120) for c in dispatchers]
+        )
+        codes = Counter(a.status_code for a in answers)
+        assert codes == {302: 1, 409: WRITERS - 1}, (codes, served.log_text()[-3000:])
+        number = created.json()["number"]
+        assert all(number in a.text for a in answers if a.status_code == 409), "the case page, with the reason"
