@@ -20,6 +20,7 @@ import pyproj
 from django.contrib.gis.gdal import DataSource, GDALException
 from django.utils.translation import gettext as _
 
+from governance.geocheck import ring_array
 from grids.validation import (
     MAX_FEATURES,
     MAX_UNZIPPED_BYTES,
@@ -139,22 +140,7 @@ def _geojson_geometry(geometry) -> Parsed:
     polygons = [rings for rings in polygons if rings]
     check_counts(rings=sum(map(len, polygons)), vertices=sum(len(ring) for rings in polygons for ring in rings))
     number = iter(range(1, MAX_VERTICES_PER_FEATURE))
-    return kind, [[_ring(ring, next(number)) for ring in rings] for rings in polygons]
-
-
-def _ring(positions: list, number: int) -> np.ndarray:
-    values = []
-    for position in positions:
-        # type(), not isinstance(): JSON true/false are bools, and a bool is an int to Python.
-        if type(position) is not list or not 2 <= len(position) <= 4 or not all(
-            type(v) in (int, float) for v in position[:2]
-        ):
-            raise GeometryError(_("ring %(n)s has a point that is not a pair of numbers.") % {"n": number})
-        values += position[:2]
-    try:
-        return np.array(values, dtype=float).reshape(-1, 2)
-    except OverflowError:  # an integer beyond any float
-        return np.full((len(positions), 2), np.inf)
+    return kind, [[ring_array(ring, number=next(number)) for ring in rings] for rings in polygons]
 
 
 # --- Shapefile and GeoPackage, through OGR --------------------------------------------------------
