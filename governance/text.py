@@ -10,6 +10,7 @@ shows; the API states them in its schema (docs/api.md).
 import re
 
 from django import forms
+from django.db import models
 
 # Titles, addresses, names of places.
 SHORT_TEXT = 200
@@ -20,6 +21,10 @@ DESCRIPTION_TEXT = 2000
 
 # C0 controls but \t and \n, DEL, C1 controls, and the bidi marks, embeddings, overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# The apps whose rows people's text reaches (their own, not Django's sessions or axes' logs).
+PRODUCT_APPS = {"governance", "grids", "cases"}
 
 
 def clean_text(value: str) -> str:
@@ -35,3 +40,16 @@ class TextFormField(forms.CharField):
 
     def to_python(self, value):
         return clean_text(super().to_python(value))
+
+
+def strip_unsafe_before_save(sender, instance, raw=False, **kwargs):
+    """pre_save, for every model of the product: whatever channel wrote a text (the admin, an
+    import, a command, a service), it is stored without unsafe characters. Forms and the API
+    also trim and bound it; this is the floor under all of them."""
+    if raw or sender._meta.app_label not in PRODUCT_APPS:
+        return
+    for field in sender._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            value = getattr(instance, field.attname)
+            if isinstance(value, str) and _UNSAFE.search(value):
+                setattr(instance, field.attname, _UNSAFE.sub("", value))

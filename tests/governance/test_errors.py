@@ -143,3 +143,14 @@ def test_a_deadline_in_year_9999_is_a_clear_400(personas):
     url = "/api/calendar/deadline/?start=9999-12-31T16:00:00%2B08:00&amount=5&unit=working_days"
     error = assert_error(client.get(url), 400, "invalid")
     assert list(error["details"]) == ["start"]
+
+
+def test_text_saved_through_any_channel_is_stored_without_unsafe_characters():
+    """The admin, imports, commands and services all save through the ORM: the floor under forms and the API."""
+    from governance.models import Department
+
+    department = Department.objects.get(code="CG")
+    department.duties = "市容\u202e秩序\x07，违法\u2067建设"
+    department.save()
+    department.refresh_from_db()
+    assert department.duties == "市容秩序，违法建设"
