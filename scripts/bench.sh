@@ -23,3 +23,5 @@ echo "=== SLA sweep, PostGIS (1,000,000 open cases) ==="; $py bench/bench_sla_sw
 echo "=== measures (KPI), PostGIS (1,000,000 cases) ==="; $py bench/bench_kpi.py --database-url "${postgis%/*}/governance_bench_kpi"
 echo "=== case transitions, both (2,000 cases; 4 connections on PostGIS) ==="; $py bench/bench_transitions.py \
   --database-url "spatialite:///$PWD/var/bench/transitions.sqlite3" --database-url "${postgis%/*}/governance_bench_transitions"
+echo "=== concurrent writers over HTTP, both (1–32 clients filing reports) ==="; $py bench/bench_concurrent_writers.py \
+  --database-url "spatialite:///$PWD/var/bench/writers.sqlite3" --database-url "${postgis%/*}/governance_bench"
