@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 from cases import photos, selectors, services
 from cases.models import UNIT_CHOICES, Case, CaseEvent, CasePhoto, CaseRequest, Category, Severity
 from cases.services import CaseTransitionError
-from governance.api import HasRole, MultiPartParser, TextField
+from governance.api import HasRole, TextField
 from governance.models import Department
 from governance.schema import ErrorOutput
 from governance.text import DESCRIPTION_TEXT, NOTE_TEXT, SHORT_TEXT

@@ -31,8 +31,10 @@ class JSONParser(parsers.JSONParser):
     """Strict JSON of bounded size and depth, read before anything recurses over it.
 
     The size bound is Django's DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF does not apply
-    to JSON bodies; the depth bound stops a 5,000-deep array from reaching code that
-    recurses (the parser itself, serializers, GEOS) and answers 400 instead of a 500.
+    to JSON bodies: governance.errors.ApiErrorMiddleware refuses a body that declares
+    more, and this counts the bytes of one that declares nothing (chunked). The depth
+    bound stops a 5,000-deep array from reaching code that recurses (the parser
+    itself, serializers, GEOS) and answers 400 instead of a 500.
     NaN and Infinity are not JSON and are refused here, before any number is used.
     """
 
@@ -71,22 +73,6 @@ def _depth_exceeds(value, limit: int) -> bool:
                 return True
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return False
-
-
-class MultiPartParser(parsers.MultiPartParser):
-    """Refuses a body over API_MAX_UPLOAD_BYTES from its declared length, before reading it."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = parser_context["request"]
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0  # a garbled header: Django's own parser reads what is there, no more
-        if length > settings.API_MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge(
-                _("The upload is larger than %(mb)d MB.") % {"mb": settings.API_MAX_UPLOAD_BYTES // 2**20}
-            )
-        return super().parse(stream, media_type, parser_context)
 
 
 class TextField(serializers.CharField):

@@ -154,3 +154,18 @@ def test_text_saved_through_any_channel_is_stored_without_unsafe_characters():
     department.save()
     department.refresh_from_db()
     assert department.duties == "市容秩序，违法建设"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "DEBUG"])
+def test_errors_no_view_answered_keep_the_shape_even_with_debug_on(personas, settings, debug, monkeypatch):
+    """make run serves with DEBUG on, where Django answers these with its technical pages."""
+    from cases import selectors
+
+    settings.DEBUG = debug
+    client = logged_in(personas["dispatcher"], raise_request_exception=False)
+    assert_error(client.get("/api/no-such-thing/"), 404, "not_found")
+    body = json.dumps({"description": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    assert_error(client.post(CREATE, body, content_type="application/json"), 413, "too_large")
+    assert not Case.objects.exists()
+    monkeypatch.setattr(selectors, "case_list", lambda **kwargs: 1 / 0)
+    assert "ZeroDivisionError" not in json.dumps(assert_error(client.get("/api/cases/"), 500, "server_error"))
