@@ -20,8 +20,10 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +38,10 @@ EMPTY = "—"
 
 class PeriodError(ValueError):
     """The period is not a month, a quarter, a year or a date range."""
+
+
+class ReversedRangeError(PeriodError):
+    """A date range whose last day is before its first: a slip of the hand, said as such, never swapped."""
 
 
 # --- definitions ----------------------------------------------------------------------
@@ -200,7 +206,12 @@ def parse_period(text: str) -> Period:
         period and period.end  # noqa: B018 - the day after the last must exist too (not after 9999-12-31)
     except (ValueError, OverflowError):
         period = None
-    if period is None or period.first > period.last:
+    if period is not None and period.first > period.last:
+        raise ReversedRangeError(
+            gettext("The date range ends on %(last)s, before it starts on %(first)s: give the earlier day first.")
+            % {"first": period.first, "last": period.last}
+        )
+    if period is None:
         raise PeriodError(
             gettext(
                 "“%(text)s” is not a period: give a month (2026-11), a quarter (2026Q4), a year (2026) "
@@ -237,6 +248,16 @@ def month_of(day: datetime.date) -> Period:
     return parse_period(f"{day:%Y-%m}")
 
 
+def default_period(today: datetime.date | None = None) -> Period:
+    """The last complete month in Beijing: on 1 December, November (the page and `kpi` both start here).
+
+    The current month would show a figure of a day or two's cases, e.g. 14 %
+    on the first, which a leader reads as a month's result.
+    """
+    today = today or timezone.localdate(timezone=SHANGHAI)
+    return month_of(today.replace(day=1) - datetime.timedelta(days=1))
+
+
 def recent_periods(today: datetime.date) -> list[str]:
     """What a period picker offers: the last 12 months, this and the last 4 quarters, this and the last 2 years."""
     months, day = [], today.replace(day=1)
@@ -264,6 +285,12 @@ class Grouping:
 
     gloss = Definition.gloss
     label = Definition.label
+
+    @property
+    def sample(self) -> str | None:
+        """The count a group needs enough of to be ranked: the ranked rate's denominator; None for a count."""
+        rate = RATE_OF.get(self.rank_by)
+        return rate.denominator if rate else None
 
 
 GROUPINGS = {
@@ -297,6 +324,7 @@ class MeasureRow:
     name: str
     counts: dict[str, int]
     rank: int | None = None
+    too_few: bool = False  # has a value, but too small a sample to be ranked (rank_rows)
 
     def rate(self, key: str) -> float | None:
         rate = RATE_OF[key]
@@ -316,6 +344,7 @@ class MeasureTable:
     period: Period
     grouping: Grouping
     rows: list[MeasureRow]
+    minimum: int  # the sample a group needs to be ranked (rank_rows)
     totals: MeasureRow = field(init=False)
 
     def __post_init__(self):
@@ -323,19 +352,23 @@ class MeasureTable:
         self.totals = MeasureRow(code="", name=gettext("Total"), counts=counts)
 
 
-def measure_table(*, period: Period, by: str, cases: QuerySet[Case] | None = None) -> MeasureTable:
+def measure_table(
+    *, period: Period, by: str, cases: QuerySet[Case] | None = None, minimum: int | None = None
+) -> MeasureTable:
     """The measures of `period` per group `by`, over `cases` (default: all; pass what the reader may see).
 
-    Rows come ranked by the grouping's measure (on-time closure rate; valid
-    reports for grid workers), best first; rows without a value come last.
+    Rows come ranked by rank_rows; `minimum` defaults to the setting
+    MEASURES_MIN_CASES_FOR_RANKING, read on each call so an override holds.
     """
     grouping = grouping_of(by)
+    minimum = settings.MEASURES_MIN_CASES_FOR_RANKING if minimum is None else minimum
     cases = Case.objects.all() if cases is None else cases
     counts = _grouped_counts(cases, grouping, period)
     labels = _labels(grouping, [key for key in counts if key is not None])
     not_set = gettext("not set")
     rows = [MeasureRow(*labels.get(key, ("", not_set)), counts=row) for key, row in counts.items()]
-    return MeasureTable(period=period, grouping=grouping, rows=_ranked(rows, grouping.rank_by))
+    ranked = rank_rows(rows, grouping=grouping, minimum=minimum)
+    return MeasureTable(period=period, grouping=grouping, rows=ranked, minimum=minimum)
 
 
 def _grouped_counts(cases: QuerySet[Case], grouping: Grouping, period: Period) -> dict:
@@ -389,15 +422,25 @@ def _labels(grouping: Grouping, keys: list) -> dict:
     return {key: (code, name) for key, code, name in rows}
 
 
-def _ranked(rows: list[MeasureRow], key: str) -> list[MeasureRow]:
-    """Best first; equal values share a rank (1, 2, 2, 4); rows with no value have none and come last."""
+def rank_rows(rows: list[MeasureRow], *, grouping: Grouping, minimum: int) -> list[MeasureRow]:
+    """The one ranking rule, for the page, the downloads and `kpi` alike.
+
+    A group is ranked by the grouping's measure once the measure's sample (the
+    rate's denominator, cases due for the on-time closure rate) is at least
+    `minimum`: three cases at 100 % must not outrank thirty-two at 90 %. Best
+    first; equal values share a rank (1, 2, 2, 4). Then the groups with too
+    small a sample (no rank, `too_few`), then those with no value at all.
+    """
+    key, sample = grouping.rank_by, grouping.sample
+    for row in rows:
+        row.too_few = row.value(key) is not None and sample is not None and row.counts[sample] < minimum
+    ranked = [row.value(key) for row in rows if row.value(key) is not None and not row.too_few]
+    for row in rows:
+        value = row.value(key)
+        row.rank = None if value is None or row.too_few else 1 + sum(1 for other in ranked if other > value)
     # Ties: more cases due first, then real groups before the "not set" one, then by code.
-    rows.sort(
-        key=lambda row: (row.value(key) is None, -(row.value(key) or 0), -row.counts["due"], not row.code, row.code)
-    )
-    values = [row.value(key) for row in rows]
-    for row, value in zip(rows, values, strict=True):
-        row.rank = None if value is None else 1 + sum(1 for other in values if other is not None and other > value)
+    rows.sort(key=lambda row: (row.rank is None, row.value(key) is None, -(row.value(key) or 0),
+                               -row.counts["due"], not row.code, row.code))  # fmt: skip
     return rows
 
 
@@ -430,9 +473,21 @@ def export_notes(table: MeasureTable) -> list[list[str]]:
     notes = [
         ["统计周期 period", period.label, f"{period.first} – {period.last} (Asia/Shanghai)"],
         ["分组 by", table.grouping.key, table.grouping.label],
+        ["排名 rank", table.grouping.rank_by, _ranking_note(table)],
         ["指标 measure", "key", "定义 definition"],
     ]
     return notes + [[d.label, d.key, str(d.text)] for d in [*COUNTS, *RATES]]
+
+
+def _ranking_note(table: MeasureTable) -> str:
+    measure = DEFINITION_OF[table.grouping.rank_by]
+    if table.grouping.sample is None:
+        return f"{measure.zh} 由高到低 best first"
+    sample = DEFINITION_OF[table.grouping.sample]
+    return (
+        f"{measure.zh} 由高到低；{sample.zh}不足 {table.minimum} 件的样本不足，不排名（排名为空）"
+        f" / best first; fewer than {table.minimum} {sample.key}: unranked (rank empty)"
+    )
 
 
 def as_csv(table: MeasureTable) -> str:
@@ -478,13 +533,17 @@ def as_xlsx(table: MeasureTable) -> bytes:
 
 def as_json(table: MeasureTable) -> dict:
     def row(item: MeasureRow) -> dict:
-        return {"rank": item.rank, "code": item.code, "name": item.name, "counts": item.counts, "rates": item.rates}
+        return {"rank": item.rank, "too_few": item.too_few, "code": item.code, "name": item.name,
+                "counts": item.counts, "rates": item.rates}  # fmt: skip
 
     return {
         "period": {"label": table.period.label, "start": table.period.start.isoformat(),
                    "end": table.period.end.isoformat()},
         "by": table.grouping.key,
         "rank_by": table.grouping.rank_by,
+        # Groups with less of this count are listed with "rank": null and "too_few": true.
+        "ranking_sample": table.grouping.sample,
+        "min_cases_for_ranking": table.minimum,
         "definitions": {
             "counts": [{"key": d.key, "zh": d.zh, "name": str(d.name), "definition": str(d.text)} for d in COUNTS],
             "rates": [{"key": r.key, "zh": r.zh, "name": str(r.name), "formula": str(r.text),

@@ -56,17 +56,24 @@ class MeasureQuery(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        data["by"] = data.get("by") or "department"
+        data["is_default"] = not (start or end or data.get("period") or self.errors)
         if start or end:
             if not (start and end):
                 raise ValidationError(_("Give both the first and the last day of the date range."))
-            text = f"{start}..{end}"
+            text, field = f"{start}..{end}", "end"
+        elif data["is_default"]:
+            data["measure_period"] = measures.default_period()
+            return data
         else:
-            text = data.get("period") or measures.month_of(timezone.localdate(timezone=measures.SHANGHAI)).label
+            text, field = data.get("period") or "", "period"
         try:
             data["measure_period"] = measures.parse_period(text)
+        except measures.ReversedRangeError as error:
+            # On the field that is wrong, so the page shows it beside the day to change.
+            self.add_error(field, str(error))
         except measures.PeriodError as error:
             raise ValidationError(str(error)) from None
-        data["by"] = data.get("by") or "department"
         return data
 
 
@@ -88,6 +95,8 @@ def ranking(request):
         "counts": [measures.DEFINITION_OF[key] for key in PAGE_COUNTS],
         "definitions": measures.COUNTS,
         "rank_by": measures.DEFINITION_OF[table.grouping.rank_by],
+        "sample": measures.DEFINITION_OF.get(table.grouping.sample or ""),
+        "is_default": query.cleaned_data["is_default"],
         "colspan": 2 + len(measures.RATES) + len(PAGE_COUNTS),
         "by_value": table.grouping.key,
         "csv_url": f"{reverse('measures:export-csv')}?{params}",
@@ -155,7 +164,7 @@ def _display(row: measures.MeasureRow) -> dict:
         value = row.rate(rate.key)
         rates.append({"text": measures.percent(value), "numerator": row.counts[rate.numerator],
                       "denominator": row.counts[rate.denominator], "empty": value is None})  # fmt: skip
-    return {"rank": row.rank, "code": row.code, "name": row.name, "rates": rates,
+    return {"rank": row.rank, "too_few": row.too_few, "code": row.code, "name": row.name, "rates": rates,
             "counts": [row.counts[key] for key in PAGE_COUNTS]}  # fmt: skip
 
 

@@ -214,6 +214,12 @@ CASE_RETURN_WINDOW_WORKING_HOURS = env_float("CASE_RETURN_WINDOW_WORKING_HOURS",
 if CASE_RETURN_WINDOW_WORKING_HOURS <= 0:
     raise ImproperlyConfigured("CASE_RETURN_WINDOW_WORKING_HOURS must be more than 0.")
 
+# --- Measures (综合评价) --------------------------------------------------------
+# A unit is ranked by a rate only once the rate's denominator (cases due, for the
+# on-time closure rate) reaches this many: three cases at 100 % must not outrank
+# thirty-two at 90 %. Smaller units are still listed, unranked and marked.
+MEASURES_MIN_CASES_FOR_RANKING = env_int("MEASURES_MIN_CASES_FOR_RANKING", 10, minimum=1)
+
 # --- Static and media --------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

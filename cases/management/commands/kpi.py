@@ -1,5 +1,9 @@
 """The measures (综合评价) of a period per group: `manage.py kpi --period 2026-11 --by department --format csv`.
 
+Without --period: the last complete month in Beijing, as on the measures page.
+Ranks follow the page's rule (MEASURES_MIN_CASES_FOR_RANKING): a unit with too
+small a sample has an empty rank (null in JSON, with "too_few": true).
+
 CSV and JSON go to standard output unless --out names a file; XLSX needs --out.
 CSV rates are percentages (66.67), XLSX rates are fractions in % cells, JSON
 rates are fractions; a rate with nothing to divide by is "—" (null in JSON).
@@ -22,8 +26,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--period",
-            required=True,
-            help="A month (2026-11), quarter (2026Q4), year (2026) or 2026-11-01..2026-11-15.",
+            help="A month (2026-11), quarter (2026Q4), year (2026) or 2026-11-01..2026-11-15 "
+            "(default: the last complete month, Beijing time).",
         )
         parser.add_argument("--by", default="department", help=f"Group by: {', '.join(measures.GROUPINGS)}.")
         parser.add_argument(
@@ -37,8 +41,9 @@ class Command(BaseCommand):
         if output_format == "xlsx" and not out:
             raise CommandError("--format xlsx writes a binary file: name it with --out FILE.")
         try:
-            table = measures.measure_table(period=measures.parse_period(period), by=by)
-        except ValueError as error:  # PeriodError or an unknown grouping, both say what is expected
+            chosen = measures.default_period() if period is None else measures.parse_period(period)
+            table = measures.measure_table(period=chosen, by=by)
+        except ValueError as error:  # PeriodError (a reversed range too) or an unknown grouping: each says why
             raise CommandError(str(error)) from None
         if output_format == "xlsx":
             Path(out).write_bytes(measures.as_xlsx(table))
