@@ -38,6 +38,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _language_does_not_leak():
+    """A test-client request activates its language in this thread and leaves it active;
+    the next test would speak English where the product speaks Chinese."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def english():
     """Messages in English, for tests that match a service's or command's wording.
