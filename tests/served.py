@@ -104,7 +104,12 @@ class ServedInstance:
             self.log = open(self.workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed in __exit__
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "governance.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "120"],
+                 "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "120",
+                 # gthread closes a kept-alive connection idle past --keep-alive (2 s) in its poll loop; a
+                 # worker whose threads keep the GIL busy can run that loop late and close a connection
+                 # whose next request already arrived (the client sees a reset). A proxy in front keeps
+                 # connections open longer than this in production.
+                 "--keep-alive", "30"],
                 cwd=PROJECT_DIR, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             self._wait_until_up()
