@@ -74,33 +74,32 @@ def clients(served, prefix, count=WRITERS):
     return made
 
 
-def test_eight_writers_file_hundreds_of_reports_and_none_is_lost(served):
-    agents = clients(served, "agent")
-    before = agents[0].get(served.url + "/api/cases/?limit=1", timeout=60).json()["count"]
+def file_at_once(served, writers: int, each: int, text: str):
+    """`writers` clients file `each` reports at once; (what they were answered, how many rows were added)."""
+    crowd = clients(served, "agent", writers)
+
+    def count():
+        return crowd[0].get(served.url + "/api/cases/?limit=1", timeout=60).json()["count"]
 
     def file_reports(client, n):
-        return [report_status(client, f"并发上报 {n}-{i}：路灯不亮") for i in range(REPORTS_EACH)]
+        return [report_status(client, f"{text} {n}-{i}") for i in range(each)]
 
-    results = all_at_once([lambda c=c, n=n: file_reports(c, n) for n, c in enumerate(agents)])
-    statuses = Counter(code for result in results for code in result)
+    before = count()
+    results = all_at_once([lambda c=c, n=n: file_reports(c, n) for n, c in enumerate(crowd)])
+    return Counter(code for result in results for code in result), count() - before
+
+
+def test_eight_writers_file_hundreds_of_reports_and_none_is_lost(served):
+    statuses, added = file_at_once(served, WRITERS, REPORTS_EACH, "并发上报：路灯不亮")
     assert statuses == {201: WRITERS * REPORTS_EACH}, (statuses, served.log_text()[-3000:])
-    after = agents[0].get(served.url + "/api/cases/?limit=1", timeout=60).json()["count"]
-    assert after - before == WRITERS * REPORTS_EACH, "every report answered 201 is in the database"
+    assert added == WRITERS * REPORTS_EACH, "every report answered 201 is in the database"
 
 
 def test_a_crowd_of_writers_waits_its_turn_and_nobody_starves(served):
     """SQLite's own busy wait let late writers win over early ones; some waited out the timeout (500)."""
-    crowd = clients(served, "agent", CROWD)
-    before = crowd[0].get(served.url + "/api/cases/?limit=1", timeout=60).json()["count"]
-
-    def file_reports(client, n):
-        return [report_status(client, f"高峰上报 {n}-{i}") for i in range(CROWD_REPORTS_EACH)]
-
-    results = all_at_once([lambda c=c, n=n: file_reports(c, n) for n, c in enumerate(crowd)])
-    statuses = Counter(code for result in results for code in result)
+    statuses, added = file_at_once(served, CROWD, CROWD_REPORTS_EACH, "高峰上报")
     assert statuses == {201: CROWD * CROWD_REPORTS_EACH}, (statuses, served.log_text()[-3000:])
-    after = crowd[0].get(served.url + "/api/cases/?limit=1", timeout=60).json()["count"]
-    assert after - before == CROWD * CROWD_REPORTS_EACH
+    assert added == CROWD * CROWD_REPORTS_EACH
 
 
 @pytest.mark.parametrize("step", ["register", "reject"])
